@@ -1,0 +1,196 @@
+// lvyuan: the command line. `lvyuan --help` lists the verbs; each has --help.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "app/config.h"
+#include "app/runtime.h"
+
+namespace {
+
+using lvyuan::app::Runtime;
+
+// Exit codes, documented in docs/cli.md.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitBadConfig = 2;
+
+int Fail(const lvyuan::core::Error& e, int code = kExitFailure) {
+  std::cerr << "lvyuan: " << e.message;
+  if (!e.field.empty()) std::cerr << " [" << e.field << "]";
+  std::cerr << "\n";
+  return code;
+}
+
+// Reads a password from --password or, when absent, one line of standard input.
+std::string PasswordFrom(const std::string& given) {
+  if (!given.empty()) return given;
+  if (::isatty(STDIN_FILENO)) std::cerr << "密码 (password): " << std::flush;
+  std::string line;
+  std::getline(std::cin, line);
+  return line;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto log = spdlog::stderr_color_mt("lvyuan");
+  spdlog::set_default_logger(log);
+
+  CLI::App cli{"绿源 lvyuan — 环境资源执法司法协同平台 (environmental enforcement–judicial collaboration)"};
+  cli.require_subcommand(1);
+  lvyuan::app::CommonOptions common;
+  auto add_common = [&common](CLI::App* sub) {
+    sub->add_option("--config", common.config_file, "lvyuan.toml to read (default: none)");
+    sub->add_option("--data", common.data_dir,
+                    "deployment directory: database, keys and files (default: var)");
+  };
+
+  auto* serve = cli.add_subcommand("serve", "Run the server");
+  add_common(serve);
+  serve->add_option("--listen", common.listen, "HOST:PORT to listen on (overrides server.listen)");
+
+  auto* migrate = cli.add_subcommand("migrate", "Create or upgrade the database schema");
+  add_common(migrate);
+
+  auto* demo = cli.add_subcommand("demo", "Create the demo deployment (idempotent)");
+  add_common(demo);
+  std::string demo_password = "Lvyuan@2026demo";
+  bool demo_totp = false;
+  demo->add_option("--password", demo_password, "password of every demo account");
+  demo->add_flag("--totp", demo_totp, "require TOTP of the roles that need it (default: exempt)");
+
+  auto* version = cli.add_subcommand("version", "Print the version");
+
+  auto* user = cli.add_subcommand("user", "Manage user accounts");
+  user->require_subcommand(1);
+  std::string username, display_name, unit, password;
+  std::vector<std::string> roles;
+  bool totp_exempt = false;
+  auto* user_add = user->add_subcommand("add", "Add a user");
+  add_common(user_add);
+  user_add->add_option("--username", username, "login name")->required();
+  user_add->add_option("--name", display_name, "display name (default: the login name)");
+  user_add->add_option("--unit", unit, "unit id or exact unit name")->required();
+  user_add->add_option("--role", roles, "role code (repeatable)");
+  user_add->add_option("--password", password, "initial password (default: read stdin)");
+  user_add->add_flag("--totp-exempt", totp_exempt, "exempt from the mandatory TOTP");
+  auto* user_passwd = user->add_subcommand("passwd", "Set a user's password");
+  add_common(user_passwd);
+  user_passwd->add_option("--username", username, "login name")->required();
+  user_passwd->add_option("--password", password, "new password (default: read stdin)");
+  auto* user_disable = user->add_subcommand("disable", "Disable a user and end its sessions");
+  add_common(user_disable);
+  user_disable->add_option("--username", username, "login name")->required();
+  auto* user_totp = user->add_subcommand("totp-reset", "Clear a user's TOTP so it enrols again");
+  add_common(user_totp);
+  user_totp->add_option("--username", username, "login name")->required();
+
+  auto* unit_cmd = cli.add_subcommand("unit", "Manage member units");
+  unit_cmd->require_subcommand(1);
+  lvyuan::domain::UnitInput unit_in;
+  std::string parent;
+  auto* unit_add = unit_cmd->add_subcommand("add", "Add a member unit");
+  add_common(unit_add);
+  unit_add->add_option("--name", unit_in.name, "unit name")->required();
+  unit_add->add_option("--type", unit_in.type, "unit type code (data/dicts/unit_types.json)")
+      ->required();
+  unit_add->add_option("--region", unit_in.region_code, "region code (GB/T 2260)")->required();
+  unit_add->add_option("--parent", parent, "parent unit id or exact name");
+  unit_add->add_option("--contact", unit_in.contact_person, "contact person");
+  unit_add->add_option("--phone", unit_in.contact_phone, "contact phone");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  if (version->parsed()) {
+    std::cout << "lvyuan " << lvyuan::app::kVersion << "\n";
+    return kExitOk;
+  }
+
+  auto runtime = Runtime::Open(common, /*for_server=*/serve->parsed());
+  if (!runtime.ok()) {
+    const auto& e = runtime.error();
+    bool config_error = e.code == lvyuan::core::ErrorCode::kInvalidArgument && !e.field.empty();
+    return Fail(e, config_error ? kExitBadConfig : kExitFailure);
+  }
+  Runtime& rt = **runtime;
+
+  if (serve->parsed()) {
+    auto s = rt.Serve();
+    return s.ok() ? kExitOk : Fail(s.error());
+  }
+  if (migrate->parsed()) {
+    auto v = rt.db().SchemaVersion();
+    if (!v.ok()) return Fail(v.error());
+    std::cout << "schema version " << *v << "\n";
+    return kExitOk;
+  }
+  if (demo->parsed()) {
+    auto accounts = rt.Demo(demo_password, demo_totp);
+    if (!accounts.ok()) return Fail(accounts.error());
+    std::cout << "演示数据已就绪 (demo deployment ready) in " << rt.data_dir().string() << "\n";
+    std::cout << "密码 password: " << demo_password << "\n";
+    for (const auto& a : *accounts) {
+      std::printf("  %-16s %-20s %s%s\n", a.username.c_str(), a.role.c_str(), a.unit.c_str(),
+                  a.created ? "" : "  (已存在 existed)");
+    }
+    return kExitOk;
+  }
+  const auto cli_principal = lvyuan::domain::Accounts::CommandLine();
+  const lvyuan::domain::RequestMeta meta{"", "cli"};
+  if (user_add->parsed()) {
+    auto unit_id = rt.ResolveUnit(unit);
+    if (!unit_id.ok()) return Fail(unit_id.error());
+    lvyuan::domain::UserInput in;
+    in.username = username;
+    in.display_name = display_name.empty() ? username : display_name;
+    in.unit_id = *unit_id;
+    in.roles = roles;
+    in.password = PasswordFrom(password);
+    in.totp_exempt = totp_exempt;
+    auto created = rt.accounts().CreateUser(cli_principal, in, meta);
+    if (!created.ok()) return Fail(created.error());
+    std::cout << "user " << created->username << " (id " << created->id << ") added\n";
+    return kExitOk;
+  }
+  if (user_passwd->parsed() || user_disable->parsed()) {
+    auto id = rt.ResolveUser(username);
+    if (!id.ok()) return Fail(id.error());
+    lvyuan::domain::UserPatch patch;
+    if (user_passwd->parsed()) {
+      patch.password = PasswordFrom(password);
+    } else {
+      patch.enabled = false;
+    }
+    auto updated = rt.accounts().UpdateUser(cli_principal, *id, patch, meta);
+    if (!updated.ok()) return Fail(updated.error());
+    std::cout << "user " << updated->username << " updated\n";
+    return kExitOk;
+  }
+  if (user_totp->parsed()) {
+    auto s = rt.accounts().ResetTotp(username, meta);
+    if (!s.ok()) return Fail(s.error());
+    std::cout << "TOTP of " << username << " cleared; the user enrols again at next login\n";
+    return kExitOk;
+  }
+  if (unit_add->parsed()) {
+    if (!parent.empty()) {
+      auto parent_id = rt.ResolveUnit(parent);
+      if (!parent_id.ok()) return Fail(parent_id.error());
+      unit_in.parent_id = *parent_id;
+    }
+    auto created = rt.accounts().CreateUnit(cli_principal, unit_in, meta);
+    if (!created.ok()) return Fail(created.error());
+    std::cout << "unit " << created->name << " (id " << created->id << ") added\n";
+    return kExitOk;
+  }
+  return kExitFailure;
+}

@@ -1,0 +1,162 @@
+#include "app/runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "http/access_log.h"
+#include "http/routes.h"
+#include "http/server.h"
+
+namespace lvyuan::app {
+namespace {
+
+// The shipped data directory: as configured when it exists, otherwise the
+// source tree's (a build run from elsewhere, such as a test).
+std::filesystem::path FindCatalogDir(const std::string& configured) {
+  std::filesystem::path p(configured);
+  if (std::filesystem::exists(p / "roles.json")) return p;
+  std::filesystem::path fallback = std::filesystem::path(LVYUAN_SOURCE_ROOT) / configured;
+  if (p.is_relative() && std::filesystem::exists(fallback / "roles.json")) return fallback;
+  return p;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& options,
+                                                     bool for_server) {
+  std::unique_ptr<Runtime> rt(new Runtime());
+  std::optional<std::filesystem::path> file;
+  if (!options.config_file.empty()) file = options.config_file;
+  rt->config_ = TRY(LoadConfig(file));
+  Config& c = rt->config_;
+  if (!options.listen.empty()) {
+    auto hp = ParseListen(options.listen);
+    if (!hp.ok()) return core::InvalidArgument(hp.error().message, "--listen");
+    c.server.listen = options.listen;
+    c.server.host = hp->first;
+    c.server.port = hp->second;
+  }
+  const bool default_store = c.store.url == StoreConfig{}.url;
+  if (!options.data_dir.empty()) c.data.var_dir = options.data_dir;
+  rt->data_dir_ = c.data.var_dir;
+  if (default_store) c.store.url = (rt->data_dir_ / "lvyuan.db").string();
+
+  spdlog::set_level(spdlog::level::from_str(c.log.level));
+  rt->catalog_dir_ = FindCatalogDir(c.data.dir);
+  auto regions = core::RegionCatalogue::Load(rt->catalog_dir_ / "regions");
+  if (!regions.ok()) return core::InvalidArgument(regions.error().message, "data.dir");
+  rt->regions_ = std::make_unique<core::RegionCatalogue>(std::move(regions).value());
+  auto catalog = domain::Catalog::Load(rt->catalog_dir_);
+  if (!catalog.ok()) return core::InvalidArgument(catalog.error().message, "data.dir");
+  rt->catalog_ = std::make_unique<domain::Catalog>(std::move(catalog).value());
+
+  std::error_code ec;
+  std::filesystem::create_directories(rt->data_dir_, ec);
+  if (ec) {
+    return core::InvalidArgument("无法创建数据目录 " + rt->data_dir_.string() + ": " + ec.message(),
+                                 "data.var_dir");
+  }
+  auto db = store::Open({.url = c.store.url,
+                         .reader_pool_size = static_cast<int>(c.store.reader_pool),
+                         .busy_timeout_ms = static_cast<int>(c.store.busy_timeout_ms)});
+  if (!db.ok()) {
+    auto e = std::move(db).error();
+    if (e.code == core::ErrorCode::kInvalidArgument) e.field = "store.url";
+    return e;
+  }
+  rt->db_ = std::move(db).value();
+  TRY(rt->db_->Migrate());
+
+  domain::AuthPolicy policy;
+  policy.idle_timeout_ms = c.auth.idle_timeout_s * 1000;
+  policy.admin_idle_timeout_ms = c.auth.admin_idle_timeout_s * 1000;
+  policy.absolute_timeout_ms = c.auth.absolute_timeout_s * 1000;
+  policy.lockout_threshold = static_cast<int>(c.auth.lockout_threshold);
+  policy.lockout_window_ms = c.auth.lockout_window_s * 1000;
+  policy.lockout_duration_ms = c.auth.lockout_duration_s * 1000;
+  policy.password_min_length = static_cast<std::size_t>(c.auth.password_min_length);
+  if (c.auth.argon2_ops > 0) policy.hash_params.opslimit = static_cast<unsigned long long>(c.auth.argon2_ops);
+  if (c.auth.argon2_mem_kib > 0) policy.hash_params.memlimit = static_cast<std::size_t>(c.auth.argon2_mem_kib) * 1024;
+  rt->accounts_ = std::make_unique<domain::Accounts>(*rt->db_, *rt->catalog_, *rt->regions_,
+                                                     rt->clock_, policy);
+  TRY(rt->accounts_->Initialize());
+  if (for_server) TRY(http::ConfigureAccessLog(c.log.access_log));
+  return rt;
+}
+
+core::Status Runtime::Serve() {
+  const Config& c = config_;
+  http::ServerOptions so;
+  so.host = c.server.host;
+  so.port = c.server.port;
+  so.threads = static_cast<int>(c.server.threads);
+  so.header_timeout = std::chrono::seconds(c.server.header_timeout_s);
+  so.body_timeout = std::chrono::seconds(c.server.body_timeout_s);
+  so.idle_timeout = std::chrono::seconds(c.server.idle_timeout_s);
+  so.header_limit = static_cast<std::size_t>(c.server.header_limit_bytes);
+  so.body_limit = static_cast<std::size_t>(c.server.body_limit_bytes);
+  so.trust_proxy = c.server.trust_proxy;
+  std::filesystem::path web_root(c.server.web_root);
+  if (web_root.is_relative() && !std::filesystem::exists(web_root / "index.html")) {
+    auto fallback = std::filesystem::path(LVYUAN_SOURCE_ROOT) / web_root;
+    if (std::filesystem::exists(fallback / "index.html")) web_root = fallback;
+  }
+  if (!std::filesystem::exists(web_root / "index.html")) {
+    spdlog::warn("web UI not built: {} has no index.html (run scripts/run or npm run build in web/)",
+                 web_root.string());
+  }
+  so.web_root = web_root;
+
+  http::Router router;
+  http::RegisterRoutes(router, *accounts_,
+                       {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute)});
+  http::Server server(so, router, http::MakeHooks(*accounts_, *db_));
+  TRY(server.Start());
+  server.StopOnSignals();
+  std::string host = so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host;
+  std::printf("lvyuan listening on http://%s:%u\n", host.c_str(), server.port());
+  std::fflush(stdout);
+  spdlog::info("serving {} with {} threads, store {}", web_root.string(), so.threads,
+               db_->Backend());
+  server.Run();
+  http::FlushAccessLog();
+  spdlog::info("stopped");
+  return core::Ok();
+}
+
+core::Result<std::vector<domain::DemoAccount>> Runtime::Demo(const std::string& password,
+                                                             bool totp) {
+  return domain::CreateDemo(*accounts_, {.password = password, .require_totp = totp});
+}
+
+core::Result<std::int64_t> Runtime::ResolveUnit(const std::string& id_or_name) {
+  const auto cli = domain::Accounts::CommandLine();
+  if (!id_or_name.empty() &&
+      id_or_name.find_first_not_of("0123456789") == std::string::npos && id_or_name.size() < 18) {
+    auto unit = TRY(accounts_->GetUnit(cli, std::stoll(id_or_name)));
+    return unit.id;
+  }
+  store::UnitFilter f;
+  f.name_contains = id_or_name;
+  f.limit = 200;
+  auto page = TRY(accounts_->ListUnits(cli, f));
+  for (const auto& u : page.items) {
+    if (u.name == id_or_name) return u.id;
+  }
+  return core::NotFound("成员单位不存在：" + id_or_name);
+}
+
+core::Result<std::int64_t> Runtime::ResolveUser(const std::string& username) {
+  store::UserFilter f;
+  f.text_contains = username;
+  f.limit = 200;
+  auto page = TRY(accounts_->ListUsers(domain::Accounts::CommandLine(), f));
+  for (const auto& u : page.items) {
+    if (u.username == username) return u.id;
+  }
+  return core::NotFound("用户不存在：" + username);
+}
+
+}  // namespace lvyuan::app

@@ -1,0 +1,63 @@
+// Everything a running lvyuan needs, opened in order: configuration, shipped
+// data, the store (migrated), the account rules; and the server on top.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+#include "core/clock.h"
+#include "core/regions.h"
+#include "domain/accounts.h"
+#include "domain/catalog.h"
+#include "domain/demo.h"
+#include "store/database.h"
+
+namespace lvyuan::app {
+
+inline constexpr const char* kVersion = LVYUAN_VERSION;
+
+// Command-line options shared by the verbs; each overrides the config.
+struct CommonOptions {
+  std::string config_file;
+  std::string data_dir;
+  std::string listen;
+};
+
+class Runtime {
+ public:
+  // Loads the config (file, then LVYUAN_* environment, then flags), the data
+  // files, opens and migrates the store. Errors with a field name a config
+  // key (the caller exits 2).
+  static core::Result<std::unique_ptr<Runtime>> Open(const CommonOptions& options,
+                                                     bool for_server);
+
+  // Serves until SIGTERM/SIGINT; prints "lvyuan listening on http://…" once
+  // bound.
+  core::Status Serve();
+  core::Result<std::vector<domain::DemoAccount>> Demo(const std::string& password, bool totp);
+  // A unit by id ("12") or exact name.
+  core::Result<std::int64_t> ResolveUnit(const std::string& id_or_name);
+  core::Result<std::int64_t> ResolveUser(const std::string& username);
+
+  store::Database& db() { return *db_; }
+  domain::Accounts& accounts() { return *accounts_; }
+  const std::filesystem::path& data_dir() const { return data_dir_; }
+
+ private:
+  Runtime() = default;
+
+  Config config_;
+  std::filesystem::path data_dir_;     // deployment state
+  std::filesystem::path catalog_dir_;  // shipped data
+  core::SystemClock clock_;
+  std::unique_ptr<core::RegionCatalogue> regions_;
+  std::unique_ptr<domain::Catalog> catalog_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<domain::Accounts> accounts_;
+};
+
+}  // namespace lvyuan::app

@@ -1,0 +1,84 @@
+#include "http/access_log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <ctime>
+#include <memory>
+#include <mutex>
+
+namespace lvyuan::http {
+namespace {
+
+std::mutex logger_mu;                    // guards logger
+std::shared_ptr<spdlog::logger> logger;  // lazily the stdout logger
+
+std::shared_ptr<spdlog::logger> MakeLogger(spdlog::sink_ptr sink) {
+  auto made = std::make_shared<spdlog::logger>("access", std::move(sink));
+  made->set_pattern("%v");
+  made->set_level(spdlog::level::info);
+  made->flush_on(spdlog::level::info);
+  return made;
+}
+
+std::shared_ptr<spdlog::logger> CurrentLogger() {
+  std::lock_guard lock(logger_mu);
+  if (!logger) logger = MakeLogger(std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  return logger;
+}
+
+std::string NowIso8601() {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[40];
+  std::snprintf(out, sizeof out, "%s.%03dZ", text, static_cast<int>(ms % 1000));
+  return out;
+}
+
+}  // namespace
+
+core::Status ConfigureAccessLog(std::string_view destination) {
+  std::shared_ptr<spdlog::logger> made;
+  if (destination == "-") {
+    made = MakeLogger(std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  } else {
+    try {
+      made = MakeLogger(
+          std::make_shared<spdlog::sinks::basic_file_sink_mt>(std::string(destination), false));
+    } catch (const spdlog::spdlog_ex&) {
+      return core::InvalidArgument("无法打开访问日志文件 " + std::string(destination),
+                                   "log.access_log");
+    }
+  }
+  std::lock_guard lock(logger_mu);
+  logger = std::move(made);
+  return core::Ok();
+}
+
+void LogAccess(const AccessRecord& record) {
+  boost::json::object line;
+  line["time"] = NowIso8601();
+  line["request_id"] = record.request_id;
+  line["client_ip"] = record.client_ip;
+  line["method"] = record.method;
+  line["path"] = record.path;
+  line["route"] = record.route;
+  line["status"] = record.status;
+  line["bytes"] = record.bytes;
+  line["duration_ms"] = static_cast<double>(static_cast<std::int64_t>(record.duration_ms * 1000)) / 1000;
+  line["user"] = record.user.empty() ? std::string_view("-") : record.user;
+  CurrentLogger()->info(boost::json::serialize(line));
+}
+
+void FlushAccessLog() { CurrentLogger()->flush(); }
+
+}  // namespace lvyuan::http

@@ -1,0 +1,117 @@
+// The route table: method + path pattern → handler, with the authentication
+// and permission each route requires.
+//
+// Routes are added at start-up, before Server::Start(); after that the Router
+// is only read and may be used from any thread.
+#pragma once
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "domain/principal.h"
+
+namespace lvyuan::http {
+
+namespace beast_http = boost::beast::http;
+using Verb = beast_http::verb;
+
+// What a handler answers. Build one with the helpers in http/json.h.
+using Response = beast_http::response<beast_http::string_body>;
+
+// One request as handlers see it. Owned by the connection; valid for the
+// duration of the handler call.
+struct Request {
+  beast_http::request<beast_http::string_body> message;
+  // The path part of the target, still percent-encoded, without the query.
+  std::string path;
+  // Values of the pattern's {name} segments, percent-decoded.
+  std::map<std::string, std::string, std::less<>> path_params;
+  // Query parameters, percent-decoded, in order of appearance.
+  std::multimap<std::string, std::string, std::less<>> query;
+  // The X-Request-Id echoed in the response (incoming if well-formed, else new).
+  std::string request_id;
+  // The peer address, or the proxy-reported client when trust_proxy is set.
+  std::string client_ip;
+  // The authenticated caller on Auth::kSession routes; nullptr on public ones.
+  const domain::Principal* principal = nullptr;
+  // The matched route's pattern ("/api/v1/units/{id}"), empty if none.
+  std::string route_pattern;
+
+  Verb method() const { return message.method(); }
+  const std::string& body() const { return message.body(); }
+  // The header's value, empty when absent.
+  std::string_view Header(std::string_view name) const;
+  // The first value of query parameter `name`, nullopt when absent.
+  std::optional<std::string_view> Query(std::string_view name) const;
+  // The {name} path parameter, empty if the pattern has none of that name.
+  std::string_view PathParam(std::string_view name) const;
+  // The {name} path parameter as a positive 64-bit id. NotFound ("资源不存在")
+  // when it is not a decimal number in 1..2^63-1: such an id names nothing.
+  core::Result<std::int64_t> PathId(std::string_view name) const;
+};
+
+enum class Auth {
+  kPublic,   // anybody; Request::principal is nullptr
+  kSession,  // session cookie (+ CSRF on unsafe methods) or Authorization: Bearer
+};
+
+using Handler = std::function<Response(Request&)>;
+
+struct Route {
+  Verb method = Verb::get;
+  // Absolute path; segments are literals or {name}. Literal segments win over
+  // {name} segments when two patterns match the same path.
+  std::string pattern = {};
+  Auth auth = Auth::kSession;
+  // Permission code the principal must hold (principal.Has), empty for none.
+  std::string permission = {};
+  // Open to sessions whose principal.must_enrol_totp is true (the TOTP
+  // enrolment endpoints, /me, logout); all other session routes refuse them.
+  bool allow_pending_totp = false;
+  Handler handler = {};
+};
+
+class Router {
+ public:
+  // Adds a route. An invalid pattern (not starting with '/', empty or
+  // unbalanced {name}) or a duplicate method+pattern is a programming error:
+  // it aborts the process with a message naming the pattern.
+  void Add(Route route);
+
+  enum class MatchKind { kFound, kMethodNotAllowed, kNotFound };
+  struct Match {
+    MatchKind kind = MatchKind::kNotFound;
+    const Route* route = nullptr;                       // set when kFound
+    std::map<std::string, std::string, std::less<>> params;  // decoded values
+    std::vector<Verb> allowed;                           // set when kMethodNotAllowed
+  };
+  // Matches percent-decoded path segments ("/a/b" → {"a","b"}). A HEAD
+  // request matches a GET route when no HEAD route exists.
+  Match Find(Verb method, const std::vector<std::string>& segments) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  struct Compiled {
+    std::vector<std::string> segments;  // literal text, or the name for a parameter
+    std::vector<bool> is_param;
+  };
+  std::vector<Route> routes_;
+  std::vector<Compiled> compiled_;  // parallel to routes_
+};
+
+// Splits an encoded path into percent-decoded segments. InvalidArgument when
+// the path is not absolute or a segment decodes to something containing '/'
+// or a NUL byte.
+core::Result<std::vector<std::string>> SplitPath(std::string_view encoded_path);
+
+}  // namespace lvyuan::http

@@ -1,0 +1,28 @@
+// The /api/v1 handlers for sign-in, the signed-in user, units, users, roles,
+// dictionaries, regions, API tokens and the audit log: decode the request,
+// call domain::Accounts, encode the answer. No rules live here.
+#pragma once
+
+#include <memory>
+
+#include "domain/accounts.h"
+#include "http/rate_limiter.h"
+#include "http/router.h"
+#include "http/server.h"
+
+namespace lvyuan::http {
+
+struct ApiOptions {
+  // Logins allowed per client address per minute (burst = the same number).
+  int login_rate_per_minute = 30;
+};
+
+// Adds every /api/v1 route to `router`: the one route table of the product.
+// `accounts` must outlive the router.
+void RegisterRoutes(Router& router, domain::Accounts& accounts, const ApiOptions& options);
+
+// The server hooks backed by `accounts`: session/bearer authentication, CSRF
+// check, audit of refusals, readiness = the store answers.
+Hooks MakeHooks(domain::Accounts& accounts, store::Database& db);
+
+}  // namespace lvyuan::http

@@ -1,0 +1,674 @@
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/object.hpp>
+#include <boost/url/parse.hpp>
+#include <cctype>
+#include <csignal>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+
+#include "http/access_log.h"
+#include "http/json.h"
+#include "http/static_files.h"
+
+#ifndef LVYUAN_VERSION
+#define LVYUAN_VERSION "0.0.0"
+#endif
+
+namespace lvyuan::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+using beast_http::field;
+using ErrorCode = boost::system::error_code;
+
+// Where the access log and metrics put requests that matched no route, so
+// raw paths never become label values.
+constexpr std::string_view kUnmatchedRoute = "unmatched";
+constexpr std::string_view kStaticRoute = "static";
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+std::string_view ToStringView(beast::string_view text) { return {text.data(), text.size()}; }
+
+bool IsWellFormedRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+              c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string NewRequestId() {
+  // Request ids correlate log lines; they are not secrets, so a per-thread
+  // PRNG seeded from the OS is enough.
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  id.reserve(32);
+  for (int word = 0; word < 2; ++word) {
+    std::uint64_t bits = engine();
+    for (int i = 0; i < 16; ++i) {
+      id.push_back(kHex[bits & 0xF]);
+      bits >>= 4;
+    }
+  }
+  return id;
+}
+
+bool IsSafeMethod(Verb method) {
+  return method == Verb::get || method == Verb::head || method == Verb::options;
+}
+
+// The value of cookie `name` in the request's Cookie headers, empty if none.
+std::string_view FindCookie(const Request& request, std::string_view name) {
+  auto range = request.message.equal_range(field::cookie);
+  for (auto it = range.first; it != range.second; ++it) {
+    std::string_view rest = ToStringView(it->value());
+    while (!rest.empty()) {
+      std::size_t semicolon = rest.find(';');
+      std::string_view pair = Trim(rest.substr(0, semicolon));
+      rest = semicolon == std::string_view::npos ? std::string_view() : rest.substr(semicolon + 1);
+      std::size_t equals = pair.find('=');
+      if (equals == std::string_view::npos) continue;
+      if (Trim(pair.substr(0, equals)) != name) continue;
+      std::string_view value = Trim(pair.substr(equals + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      return value;
+    }
+  }
+  return {};
+}
+
+// The token of an "Authorization: Bearer <token>" header, empty otherwise.
+std::string_view FindBearer(const Request& request) {
+  std::string_view header = Trim(request.Header("Authorization"));
+  if (header.size() < 7) return {};
+  if (Lower(header.substr(0, 7)) != "bearer ") return {};
+  return Trim(header.substr(7));
+}
+
+Response Denied(std::string_view message) {
+  return ErrorResponse(core::PermissionDenied(std::string(message)));
+}
+
+template <class Body>
+void FinishHeaders(beast_http::response<Body>& response, const Request& request, bool keep_alive) {
+  response.version(11);
+  response.set("X-Request-Id", request.request_id);
+  if (response.find("X-Content-Type-Options") == response.end()) {
+    response.set("X-Content-Type-Options", "nosniff");
+  }
+  bool api = request.path == "/api" || request.path.starts_with("/api/");
+  if (api && response.find(field::cache_control) == response.end()) {
+    response.set(field::cache_control, "no-store");
+  }
+  response.keep_alive(keep_alive);
+}
+
+// Writes a message piece by piece, each piece under its own deadline, so a
+// large download is not cut off by one overall timeout but a stalled reader is.
+template <class Body>
+asio::awaitable<bool> WriteMessage(beast::tcp_stream& stream, beast_http::response<Body>& message,
+                                   std::chrono::seconds timeout) {
+  beast_http::response_serializer<Body> serializer{message};
+  ErrorCode ec;
+  while (!serializer.is_done()) {
+    stream.expires_after(timeout);
+    co_await beast_http::async_write_some(stream, serializer,
+                                          asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+  }
+  co_return true;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  struct Connection {
+    explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+    beast::tcp_stream stream;
+    // Set while a request is being read past its headers, handled or
+    // answered: Stop() leaves such connections to finish. Only touched on the
+    // connection's strand.
+    bool busy = false;
+  };
+
+  // What one request left for the access log.
+  struct Outcome {
+    std::string route;
+    std::string user;
+    unsigned status = 0;
+    std::uint64_t bytes = 0;
+  };
+
+  Impl(ServerOptions opts, Router& r, Hooks h, Metrics& m)
+      : options(std::move(opts)),
+        router(r),
+        hooks(std::move(h)),
+        metrics(m),
+        static_files(options.web_root),
+        ioc(options.threads > 0 ? options.threads : 1),
+        acceptor_strand(asio::make_strand(ioc)),
+        acceptor(acceptor_strand) {}
+
+  const ServerOptions options;
+  Router& router;
+  const Hooks hooks;
+  Metrics& metrics;
+  const StaticFiles static_files;
+
+  asio::io_context ioc;
+  // The acceptor, the signal set and the drain timer live on this strand.
+  asio::strand<asio::io_context::executor_type> acceptor_strand;
+  tcp::acceptor acceptor;
+  std::optional<asio::signal_set> signals;
+  std::optional<asio::steady_timer> drain_timer;
+
+  std::atomic<bool> stopping{false};
+  std::mutex connections_mu;  // guards connections
+  std::set<std::shared_ptr<Connection>> connections;
+
+  void Register(const std::shared_ptr<Connection>& connection) {
+    std::lock_guard lock(connections_mu);
+    connections.insert(connection);
+  }
+  void Unregister(const std::shared_ptr<Connection>& connection) {
+    std::lock_guard lock(connections_mu);
+    connections.erase(connection);
+  }
+  std::size_t ConnectionCount() {
+    std::lock_guard lock(connections_mu);
+    return connections.size();
+  }
+
+  asio::awaitable<void> AcceptLoop();
+  asio::awaitable<void> Session(std::shared_ptr<Connection> connection);
+  void BeginStop();
+  void WaitForDrain(std::chrono::steady_clock::time_point deadline);
+
+  std::string ClientIp(const Request& request, const std::string& peer) const;
+  bool OriginMatchesHost(const Request& request) const;
+  StaticResponse Dispatch(Request& request, std::optional<domain::Principal>& principal,
+                          Outcome& outcome);
+  Response RunRoute(const Route& route, Request& request,
+                    std::optional<domain::Principal>& principal);
+  Response Deny(const Request& request, const domain::Principal* principal,
+                std::string_view reason, std::string_view message) const;
+};
+
+std::string Server::Impl::ClientIp(const Request& request, const std::string& peer) const {
+  if (!options.trust_proxy) return peer;
+  std::string_view forwarded = request.Header("X-Forwarded-For");
+  if (forwarded.empty()) return peer;
+  // The proxy appends the address it saw; earlier entries are client claims.
+  std::size_t comma = forwarded.rfind(',');
+  std::string_view last = Trim(comma == std::string_view::npos ? forwarded
+                                                               : forwarded.substr(comma + 1));
+  ErrorCode ec;
+  asio::ip::address address = asio::ip::make_address(std::string(last), ec);
+  return ec ? peer : address.to_string();
+}
+
+bool Server::Impl::OriginMatchesHost(const Request& request) const {
+  std::string_view origin = request.Header("Origin");
+  if (origin.empty()) return true;
+  std::string_view host = request.Header("Host");
+  if (options.trust_proxy && !request.Header("X-Forwarded-Host").empty()) {
+    host = request.Header("X-Forwarded-Host");
+  }
+  auto parsed = boost::urls::parse_absolute_uri(origin);
+  if (!parsed) return false;
+  std::string scheme = Lower(ToStringView(parsed->scheme()));
+  if (scheme != "http" && scheme != "https") return false;
+  return Lower(ToStringView(parsed->encoded_host_and_port())) == Lower(Trim(host));
+}
+
+Response Server::Impl::Deny(const Request& request, const domain::Principal* principal,
+                            std::string_view reason, std::string_view message) const {
+  if (hooks.on_denied) hooks.on_denied(request, principal, reason);
+  return Denied(message);
+}
+
+Response Server::Impl::RunRoute(const Route& route, Request& request,
+                                std::optional<domain::Principal>& principal) {
+  if (route.auth == Auth::kSession) {
+    std::string_view bearer = FindBearer(request);
+    std::string_view cookie = bearer.empty() ? FindCookie(request, kSessionCookie) : "";
+    if (bearer.empty() && cookie.empty()) {
+      return ErrorResponse(core::Unauthenticated("请先登录"));
+    }
+    if (!hooks.authenticate) return ErrorResponse(core::Unauthenticated("请先登录"));
+    core::Result<domain::Principal> authenticated = hooks.authenticate(cookie, bearer, request);
+    if (!authenticated.ok()) return ErrorResponse(authenticated.error());
+    principal = std::move(authenticated).value();
+    request.principal = &*principal;
+    bool via_cookie = bearer.empty();
+    if (via_cookie && !IsSafeMethod(request.method())) {
+      std::string_view csrf = request.Header(kCsrfHeader);
+      if (csrf.empty() || !hooks.check_csrf || !hooks.check_csrf(*principal, csrf)) {
+        return Deny(request, request.principal, "csrf", "缺少或错误的 CSRF 令牌");
+      }
+      if (!OriginMatchesHost(request)) {
+        return Deny(request, request.principal, "origin", "请求来源不被允许");
+      }
+    }
+    if (principal->must_enrol_totp && !route.allow_pending_totp) {
+      return Deny(request, request.principal, "totp_enrolment", "请先绑定动态口令（TOTP）");
+    }
+    if (!route.permission.empty() && !principal->Has(route.permission)) {
+      return Deny(request, request.principal, "permission:" + route.permission,
+                  "没有权限执行此操作");
+    }
+  }
+  return route.handler(request);
+}
+
+StaticResponse Server::Impl::Dispatch(Request& request,
+                                      std::optional<domain::Principal>& principal,
+                                      Outcome& outcome) {
+  outcome.route = kUnmatchedRoute;
+  auto target = boost::urls::parse_origin_form(ToStringView(request.message.target()));
+  if (!target) {
+    request.path = "/";
+    return ErrorResponse(core::InvalidArgument("请求地址不合法"));
+  }
+  request.path = std::string(ToStringView(target->encoded_path()));
+  for (auto param : target->params()) {
+    request.query.emplace(param.key, param.has_value ? param.value : std::string());
+  }
+  core::Result<std::vector<std::string>> segments = SplitPath(request.path);
+  if (!segments.ok()) return ErrorResponse(segments.error());
+  Router::Match match = router.Find(request.method(), segments.value());
+  switch (match.kind) {
+    case Router::MatchKind::kFound: {
+      request.route_pattern = match.route->pattern;
+      request.path_params = std::move(match.params);
+      outcome.route = request.route_pattern;
+      try {
+        Response response = RunRoute(*match.route, request, principal);
+        if (principal) outcome.user = principal->username;
+        request.principal = nullptr;
+        return response;
+      } catch (const std::exception& e) {
+        spdlog::error("request {} {} {}: handler threw: {}", request.request_id,
+                      ToStringView(request.message.method_string()), request.route_pattern,
+                      e.what());
+      } catch (...) {
+        spdlog::error("request {} {} {}: handler threw a non-exception", request.request_id,
+                      ToStringView(request.message.method_string()), request.route_pattern);
+      }
+      if (principal) outcome.user = principal->username;
+      request.principal = nullptr;
+      return ErrorResponse(core::Internal("handler threw"));
+    }
+    case Router::MatchKind::kMethodNotAllowed: {
+      Response response = ErrorResponse(
+          405, core::Error{core::ErrorCode::kUnimplemented, "不支持该请求方法", {}});
+      std::string allow;
+      for (Verb verb : match.allowed) {
+        if (!allow.empty()) allow += ", ";
+        allow += ToStringView(beast_http::to_string(verb));
+      }
+      response.set(field::allow, allow);
+      return response;
+    }
+    case Router::MatchKind::kNotFound:
+      break;
+  }
+  if (request.path == "/api" || request.path.starts_with("/api/")) {
+    return ErrorResponse(core::NotFound("接口不存在"));
+  }
+  outcome.route = kStaticRoute;
+  return static_files.Serve(request);
+}
+
+asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connection) {
+  metrics.ConnectionOpened();
+  Register(connection);
+  struct Cleanup {
+    Impl& impl;
+    std::shared_ptr<Connection>& connection;
+    ~Cleanup() {
+      impl.Unregister(connection);
+      impl.metrics.ConnectionClosed();
+    }
+  } cleanup{*this, connection};
+
+  beast::tcp_stream& stream = connection->stream;
+  ErrorCode ec;
+  std::string peer;
+  {
+    auto endpoint = stream.socket().remote_endpoint(ec);
+    peer = ec ? std::string("-") : endpoint.address().to_string();
+  }
+  beast::flat_buffer buffer;
+  bool first = true;
+  bool linger = false;  // close politely: the client may still be sending
+  while (!stopping.load()) {
+    if (!first && buffer.size() == 0) {
+      // Keep-alive: wait for the next request's first bytes.
+      stream.expires_after(options.idle_timeout);
+      std::size_t n = co_await stream.async_read_some(
+          buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      buffer.commit(n);
+    }
+    first = false;
+
+    beast_http::request_parser<beast_http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+    parser.body_limit(options.body_limit);
+    stream.expires_after(options.header_timeout);
+    co_await beast_http::async_read_header(stream, buffer, parser,
+                                           asio::redirect_error(asio::use_awaitable, ec));
+    auto started = std::chrono::steady_clock::now();
+    connection->busy = true;
+
+    Request request;
+    std::optional<domain::Principal> principal;
+    Outcome outcome;
+    std::optional<StaticResponse> answer;
+    bool keep_alive = false;
+    if (ec) {
+      if (ec == beast_http::error::header_limit) {
+        answer = ErrorResponse(431, core::InvalidArgument("请求头过大"));
+      } else if (ec == beast_http::error::end_of_stream || ec == beast::error::timeout ||
+                 ec == asio::error::operation_aborted || ec == asio::error::eof ||
+                 ec == asio::error::connection_reset || !parser.got_some()) {
+        break;
+      } else {
+        answer = ErrorResponse(400, core::InvalidArgument("请求格式错误"));
+      }
+      linger = true;
+      request.path = "-";
+    } else {
+      request.message.base() = parser.get().base();
+      std::string_view incoming_id = request.Header("X-Request-Id");
+      request.request_id =
+          IsWellFormedRequestId(incoming_id) ? std::string(incoming_id) : NewRequestId();
+      request.client_ip = ClientIp(request, peer);
+
+      auto length = parser.content_length();
+      if (length && *length > options.body_limit) {
+        answer = ErrorResponse(413, core::ResourceExhausted("请求体过大"));
+        linger = true;
+      } else if (!parser.is_done()) {
+        if (Lower(request.Header("Expect")) == "100-continue") {
+          beast_http::response<beast_http::empty_body> proceed{beast_http::status::continue_, 11};
+          stream.expires_after(options.body_timeout);
+          co_await beast_http::async_write(stream, proceed,
+                                           asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) break;
+        }
+        stream.expires_after(options.body_timeout);
+        co_await beast_http::async_read(stream, buffer, parser,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == beast_http::error::body_limit) {
+          answer = ErrorResponse(413, core::ResourceExhausted("请求体过大"));
+          linger = true;
+        } else if (ec) {
+          break;
+        }
+      }
+      if (!answer) {
+        request.message = parser.release();
+        keep_alive = request.message.keep_alive();
+        answer = Dispatch(request, principal, outcome);
+      }
+    }
+    if (request.request_id.empty()) request.request_id = NewRequestId();
+    if (request.path.empty()) request.path = "-";
+    keep_alive = keep_alive && !linger && !stopping.load();
+    bool head = request.method() == Verb::head;
+
+    bool written = false;
+    if (auto* response = std::get_if<Response>(&*answer)) {
+      unsigned code = response->result_int();
+      bool bodiless = code == 204 || code == 304 || (code >= 100 && code < 200);
+      if (!bodiless && !response->has_content_length() && !response->chunked()) {
+        response->prepare_payload();
+      }
+      if (head) response->body().clear();  // Content-Length still tells the size
+      FinishHeaders(*response, request, keep_alive);
+      outcome.status = code;
+      outcome.bytes = head ? 0 : response->body().size();
+      written = co_await WriteMessage(stream, *response, options.body_timeout);
+    } else {
+      auto& file = std::get<FileResponse>(*answer);
+      FinishHeaders(file, request, keep_alive);
+      outcome.status = file.result_int();
+      outcome.bytes = file.body().length;
+      written = co_await WriteMessage(stream, file, options.body_timeout);
+    }
+
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics.RecordRequest(outcome.route.empty() ? kUnmatchedRoute : outcome.route,
+                          ToStringView(request.message.method_string()), outcome.status, seconds);
+    LogAccess(AccessRecord{
+        .request_id = request.request_id,
+        .client_ip = request.client_ip.empty() ? peer : request.client_ip,
+        .method = ToStringView(request.message.method_string()),
+        .path = request.path,
+        .route = outcome.route,
+        .status = outcome.status,
+        .bytes = outcome.bytes,
+        .duration_ms = seconds * 1000,
+        .user = outcome.user,
+    });
+    connection->busy = false;
+    if (!written || !keep_alive) break;
+  }
+
+  if (linger) {
+    // Half-close and drain briefly so the client reads our error response
+    // instead of a reset caused by its unread request bytes.
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(2));
+    std::size_t drained = 0;
+    while (!ec && drained < (1u << 20)) {
+      buffer.clear();
+      drained += co_await stream.async_read_some(buffer.prepare(16384),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+  } else {
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+  stream.close();
+}
+
+asio::awaitable<void> Server::Impl::AcceptLoop() {
+  for (;;) {
+    tcp::socket socket(asio::make_strand(ioc));
+    ErrorCode ec;
+    co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (stopping.load() || !acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of descriptors and similar: back off instead of spinning.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(acceptor_strand, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto connection = std::make_shared<Connection>(std::move(socket));
+    auto executor = connection->stream.get_executor();
+    asio::co_spawn(executor, Session(std::move(connection)), [](std::exception_ptr error) {
+      if (!error) return;
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("connection ended by an exception: {}", e.what());
+      }
+    });
+  }
+}
+
+void Server::Impl::BeginStop() {
+  // Runs on acceptor_strand.
+  if (drain_timer) return;
+  {
+    std::lock_guard lock(connections_mu);
+    stopping.store(true);
+  }
+  ErrorCode ec;
+  acceptor.close(ec);
+  if (signals) signals->cancel(ec);
+  std::vector<std::shared_ptr<Connection>> snapshot;
+  {
+    std::lock_guard lock(connections_mu);
+    snapshot.assign(connections.begin(), connections.end());
+  }
+  for (auto& connection : snapshot) {
+    asio::post(connection->stream.get_executor(), [connection] {
+      if (!connection->busy) connection->stream.cancel();
+    });
+  }
+  drain_timer.emplace(acceptor_strand);
+  WaitForDrain(std::chrono::steady_clock::now() + options.drain_timeout);
+}
+
+void Server::Impl::WaitForDrain(std::chrono::steady_clock::time_point deadline) {
+  if (ConnectionCount() == 0 || std::chrono::steady_clock::now() >= deadline) {
+    if (ConnectionCount() != 0) {
+      spdlog::warn("stopping with {} connection(s) still open", ConnectionCount());
+    }
+    ioc.stop();
+    return;
+  }
+  drain_timer->expires_after(std::chrono::milliseconds(20));
+  drain_timer->async_wait([this, deadline](ErrorCode) { WaitForDrain(deadline); });
+}
+
+Server::Server(ServerOptions options, Router& router, Hooks hooks)
+    : metrics_(LVYUAN_VERSION),
+      impl_(std::make_unique<Impl>(std::move(options), router, std::move(hooks), metrics_)) {
+  router.Add({.method = Verb::get,
+              .pattern = "/healthz",
+              .auth = Auth::kPublic,
+              .handler = [](Request&) {
+                return JsonResponse(200, boost::json::object{{"status", "ok"}});
+              }});
+  router.Add({.method = Verb::get,
+              .pattern = "/readyz",
+              .auth = Auth::kPublic,
+              .handler = [impl = impl_.get()](Request&) {
+                bool ready = !impl->hooks.ready || impl->hooks.ready();
+                return JsonResponse(ready ? 200 : 503,
+                                    boost::json::object{{"status", ready ? "ready" : "not_ready"}});
+              }});
+  router.Add({.method = Verb::get,
+              .pattern = "/metrics",
+              .auth = Auth::kPublic,
+              .handler = [this](Request&) {
+                Response response{beast_http::status::ok, 11};
+                response.set(field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+                response.set(field::cache_control, "no-store");
+                response.body() = metrics_.Render();
+                response.prepare_payload();
+                return response;
+              }});
+}
+
+Server::~Server() {
+  if (impl_) impl_->ioc.stop();
+}
+
+core::Status Server::Start() {
+  ErrorCode ec;
+  const ServerOptions& options = impl_->options;
+  asio::ip::address address = asio::ip::make_address(options.host, ec);
+  if (ec) {
+    tcp::resolver resolver(impl_->ioc);
+    auto results = resolver.resolve(options.host, "", ec);
+    if (ec || results.empty()) {
+      return core::InvalidArgument("无法解析监听地址 " + options.host, "server.listen");
+    }
+    address = results.begin()->endpoint().address();
+  }
+  tcp::endpoint endpoint(address, options.port);
+  tcp::acceptor& acceptor = impl_->acceptor;
+  std::string where = options.host + ":" + std::to_string(options.port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    ErrorCode ignored;
+    acceptor.close(ignored);
+    return core::Unavailable("无法监听 " + where + "：" + ec.message());
+  }
+  bound_port_ = acceptor.local_endpoint(ec).port();
+  asio::co_spawn(impl_->acceptor_strand, impl_->AcceptLoop(), [](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      spdlog::error("accept loop ended by an exception: {}", e.what());
+    }
+  });
+  return core::Ok();
+}
+
+void Server::Run() {
+  int extra = impl_->options.threads > 1 ? impl_->options.threads - 1 : 0;
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<std::size_t>(extra));
+  for (int i = 0; i < extra; ++i) pool.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (std::thread& thread : pool) thread.join();
+  FlushAccessLog();
+}
+
+void Server::Stop() {
+  asio::post(impl_->acceptor_strand, [impl = impl_.get()] { impl->BeginStop(); });
+}
+
+void Server::StopOnSignals() {
+  // Installed at once (not posted) so a signal arriving before Run() already
+  // means "stop" rather than the default action.
+  impl_->signals.emplace(impl_->acceptor_strand, SIGINT, SIGTERM);
+  impl_->signals->async_wait([impl = impl_.get()](ErrorCode ec, int) {
+    if (!ec) impl->BeginStop();
+  });
+}
+
+}  // namespace lvyuan::http

@@ -1,0 +1,103 @@
+// The storage interface. Only src/store speaks SQL; layers above call the
+// typed repository functions in store/*.h, which are written once against
+// Conn in a portable SQL subset:
+//   - '?' placeholders (a backend rewrites them, e.g. to $1 for PostgreSQL);
+//   - INTEGER, REAL, TEXT, BLOB columns; times as INTEGER unix milliseconds;
+//   - INSERT ... RETURNING, ON CONFLICT ... DO NOTHING/UPDATE;
+//   - no backend-specific functions.
+// Anything that cannot be written that way goes behind a virtual on Conn.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/result.h"
+
+namespace lvyuan::store {
+
+using core::Result;
+using core::Status;
+
+using Blob = std::vector<std::uint8_t>;
+// std::monostate is SQL NULL.
+using Value = std::variant<std::monostate, std::int64_t, double, std::string, Blob>;
+
+inline Value Null() { return std::monostate{}; }
+
+// One result row. Accessors take a 0-based column index; a type mismatch or
+// NULL gives the fallback (0, "" ...), so callers test IsNull when it matters.
+class Row {
+ public:
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+  std::size_t size() const { return values_.size(); }
+  bool IsNull(std::size_t i) const;
+  std::int64_t Int(std::size_t i) const;
+  double Real(std::size_t i) const;
+  std::string Text(std::size_t i) const;
+  Blob Bytes(std::size_t i) const;
+  std::optional<std::int64_t> OptInt(std::size_t i) const;
+  std::optional<std::string> OptText(std::size_t i) const;
+  const Value& at(std::size_t i) const { return values_.at(i); }
+
+ private:
+  std::vector<Value> values_;
+};
+
+// A connection inside one transaction. Not thread-safe; valid only inside
+// the Database::Write/Read callback that handed it out.
+class Conn {
+ public:
+  virtual ~Conn() = default;
+  // Runs a statement; returns the number of rows changed.
+  // Errors: AlreadyExists for a UNIQUE/PRIMARY KEY violation (message names
+  // the constraint), FailedPrecondition for a CHECK/FOREIGN KEY/trigger
+  // refusal, Aborted for a serialization conflict, Unavailable when the
+  // database cannot be reached, Internal otherwise.
+  virtual Result<std::int64_t> Exec(std::string_view sql, std::span<const Value> params = {}) = 0;
+  // Runs a query and returns every row.
+  virtual Result<std::vector<Row>> Query(std::string_view sql,
+                                         std::span<const Value> params = {}) = 0;
+  // The first row, or std::nullopt when there is none.
+  Result<std::optional<Row>> QueryOne(std::string_view sql, std::span<const Value> params = {});
+};
+
+struct OpenOptions {
+  // A SQLite file path ("var/lvyuan.db", "sqlite:var/lvyuan.db") or, later, a
+  // "postgresql://" URL.
+  std::string url;
+  int reader_pool_size = 4;
+  int busy_timeout_ms = 5000;
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+  // Runs fn in one write transaction: committed durably if fn returns ok,
+  // rolled back otherwise (and the error returned). Writers are serialised.
+  // Thread-safe.
+  virtual Status Write(const std::function<Status(Conn&)>& fn) = 0;
+  // Runs fn on a read-only snapshot (a connection from the reader pool).
+  // Thread-safe.
+  virtual Status Read(const std::function<Status(Conn&)>& fn) = 0;
+  // Ok when the database answers a trivial query.
+  virtual Status Ping() = 0;
+  // Applies every migration newer than the schema version, each in its own
+  // transaction, recording it in schema_version. Idempotent.
+  virtual Status Migrate() = 0;
+  // The highest applied migration number (0 for an empty database).
+  virtual Result<int> SchemaVersion() = 0;
+  // "sqlite" or "postgresql".
+  virtual std::string_view Backend() const = 0;
+};
+
+// Opens the database named by options.url. Does not migrate.
+Result<std::unique_ptr<Database>> Open(const OpenOptions& options);
+
+}  // namespace lvyuan::store

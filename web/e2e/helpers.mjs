@@ -1,0 +1,56 @@
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+export const BASE_URL = (process.env.LVYUAN_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '')
+export const DEMO_PASSWORD = process.env.LVYUAN_DEMO_PASSWORD || 'Lvyuan@2026demo'
+
+const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test-results')
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
+
+/** Opens a fresh context (empty storage, Chinese UI) and page. */
+export async function newPage(browser) {
+  const context = await browser.newContext({
+    viewport: { width: 1440, height: 900 },
+    locale: 'zh-CN',
+  })
+  const page = await context.newPage()
+  page.setDefaultTimeout(15_000)
+  return { context, page }
+}
+
+/** Runs `fn(page)`; on failure saves a full-page screenshot to test-results/<name>.png. */
+export async function withScreenshotOnFailure(page, name, fn) {
+  try {
+    await fn(page)
+  } catch (error) {
+    await mkdir(resultsDir, { recursive: true })
+    const file = path.join(resultsDir, `${name.replace(/[^\w-]+/g, '_')}.png`)
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {})
+    throw error
+  }
+}
+
+export const sel = (id) => `[data-test="${id}"]`
+
+export async function login(page, username, password) {
+  await page.locator(sel('login-username')).fill(username)
+  await page.locator(sel('login-password')).fill(password)
+  await page.locator(sel('login-submit')).click()
+}
