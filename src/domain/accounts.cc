@@ -750,7 +750,14 @@ Result<store::UserRecord> Accounts::CreateUser(const Principal& who, const UserI
   TRY(CheckRoles(who, in.roles, {}, unit->type));
   std::set<std::string> unique_roles(in.roles.begin(), in.roles.end());
   u.roles.assign(unique_roles.begin(), unique_roles.end());
-  u.password_hash = TRY(crypto::HashPassword(in.password, policy_.hash_params));
+  if (!in.password_hash.empty()) {
+    if (who.via != Principal::Via::kCommandLine) {
+      return core::PermissionDenied("只有命令行可以提供密码摘要");
+    }
+    u.password_hash = in.password_hash;
+  } else {
+    u.password_hash = TRY(crypto::HashPassword(in.password, policy_.hash_params));
+  }
   const std::int64_t now = clock_.NowMs();
   u.password_changed_at = now;
   u.created_at = now;

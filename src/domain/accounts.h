@@ -94,6 +94,9 @@ struct UserInput {
   std::string phone;
   std::optional<store::Certificate> certificate;
   bool totp_exempt = false;  // only the CLI and the demo may set it
+  // A hash of `password` made earlier (the demo hashes its one password
+  // once); only the command line may pass one.
+  std::string password_hash;
 };
 
 struct UserPatch {

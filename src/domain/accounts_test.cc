@@ -25,18 +25,26 @@ class AccountsTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.error().ToString();
     db_ = std::move(db).value();
     ASSERT_TRUE(db_->Migrate().ok());
-    auto catalog = Catalog::Load(std::filesystem::path(LVYUAN_SOURCE_ROOT) / "data");
-    ASSERT_TRUE(catalog.ok()) << catalog.error().ToString();
-    catalog_ = std::make_unique<Catalog>(std::move(catalog).value());
-    auto regions = core::RegionCatalogue::Load(std::filesystem::path(LVYUAN_SOURCE_ROOT) / "data/regions");
-    ASSERT_TRUE(regions.ok());
-    regions_ = std::make_unique<core::RegionCatalogue>(std::move(regions).value());
+    ASSERT_TRUE(catalog_ && regions_);
     AuthPolicy policy;
     policy.hash_params = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
     accounts_ = std::make_unique<Accounts>(*db_, *catalog_, *regions_, clock_, policy);
     ASSERT_TRUE(accounts_->Initialize().ok());
     auto demo = CreateDemo(*accounts_, {});
     ASSERT_TRUE(demo.ok()) << demo.error().ToString();
+  }
+  static void SetUpTestSuite() {
+    auto catalog = Catalog::Load(std::filesystem::path(LVYUAN_SOURCE_ROOT) / "data");
+    ASSERT_TRUE(catalog.ok()) << catalog.error().ToString();
+    catalog_ = std::make_unique<Catalog>(std::move(catalog).value());
+    auto regions =
+        core::RegionCatalogue::Load(std::filesystem::path(LVYUAN_SOURCE_ROOT) / "data/regions");
+    ASSERT_TRUE(regions.ok());
+    regions_ = std::make_unique<core::RegionCatalogue>(std::move(regions).value());
+  }
+  static void TearDownTestSuite() {
+    catalog_.reset();
+    regions_.reset();
   }
   void TearDown() override {
     accounts_.reset();
@@ -73,8 +81,8 @@ class AccountsTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<store::Database> db_;
-  std::unique_ptr<Catalog> catalog_;
-  std::unique_ptr<core::RegionCatalogue> regions_;
+  static inline std::unique_ptr<Catalog> catalog_;
+  static inline std::unique_ptr<core::RegionCatalogue> regions_;
   core::FakeClock clock_{1'796'154'841'000};
   std::unique_ptr<Accounts> accounts_;
   RequestMeta meta_{"127.0.0.1", "test"};

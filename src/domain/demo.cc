@@ -1,6 +1,9 @@
 #include "domain/demo.h"
 
+#include <map>
 #include <optional>
+
+#include "crypto/password.h"
 
 namespace lvyuan::domain {
 namespace {
@@ -104,6 +107,7 @@ Result<std::vector<DemoAccount>> CreateDemo(Accounts& accounts, const DemoOption
   const std::string year = today.substr(0, 4);
   const int y = std::stoi(year);
   std::vector<DemoAccount> out;
+  std::string hash;  // made once: hashing is deliberately slow
   for (const auto& u : kUsers) {
     DemoAccount account{u.username, u.role, u.unit, false};
     store::UserFilter filter;
@@ -119,6 +123,10 @@ Result<std::vector<DemoAccount>> CreateDemo(Accounts& accounts, const DemoOption
       in.unit_id = unit_ids.at(u.unit);
       in.roles = {u.role};
       in.password = options.password;
+      if (hash.empty()) {
+        hash = TRY(crypto::HashPassword(options.password, accounts.policy().hash_params));
+      }
+      in.password_hash = hash;
       in.totp_exempt = !options.require_totp;
       if (u.certificate == 1) {
         in.certificate = store::Certificate{std::string("浙湖") + std::to_string(y) + "0" +

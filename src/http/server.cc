@@ -410,6 +410,9 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
     if (ec) {
       if (ec == beast_http::error::header_limit) {
         answer = ErrorResponse(431, core::InvalidArgument("请求头过大"));
+      } else if (ec == beast_http::error::body_limit) {
+        // Content-Length over the limit is detected with the headers.
+        answer = ErrorResponse(413, core::ResourceExhausted("请求体过大"));
       } else if (ec == beast_http::error::end_of_stream || ec == beast::error::timeout ||
                  ec == asio::error::operation_aborted || ec == asio::error::eof ||
                  ec == asio::error::connection_reset || !parser.got_some()) {
@@ -459,26 +462,25 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
     keep_alive = keep_alive && !linger && !stopping.load();
     bool head = request.method() == Verb::head;
 
-    bool written = false;
-    if (auto* response = std::get_if<Response>(&*answer)) {
-      unsigned code = response->result_int();
+    // Log and count before writing, so both are complete once the client
+    // has its answer; the duration is the time until the response was ready.
+    Response* string_response = std::get_if<Response>(&*answer);
+    FileResponse* file_response = std::get_if<FileResponse>(&*answer);
+    if (string_response != nullptr) {
+      unsigned code = string_response->result_int();
       bool bodiless = code == 204 || code == 304 || (code >= 100 && code < 200);
-      if (!bodiless && !response->has_content_length() && !response->chunked()) {
-        response->prepare_payload();
+      if (!bodiless && !string_response->has_content_length() && !string_response->chunked()) {
+        string_response->prepare_payload();
       }
-      if (head) response->body().clear();  // Content-Length still tells the size
-      FinishHeaders(*response, request, keep_alive);
+      if (head) string_response->body().clear();  // Content-Length still tells the size
+      FinishHeaders(*string_response, request, keep_alive);
       outcome.status = code;
-      outcome.bytes = head ? 0 : response->body().size();
-      written = co_await WriteMessage(stream, *response, options.body_timeout);
+      outcome.bytes = string_response->body().size();
     } else {
-      auto& file = std::get<FileResponse>(*answer);
-      FinishHeaders(file, request, keep_alive);
-      outcome.status = file.result_int();
-      outcome.bytes = file.body().length;
-      written = co_await WriteMessage(stream, file, options.body_timeout);
+      FinishHeaders(*file_response, request, keep_alive);
+      outcome.status = file_response->result_int();
+      outcome.bytes = file_response->body().length;
     }
-
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics.RecordRequest(outcome.route.empty() ? kUnmatchedRoute : outcome.route,
@@ -494,6 +496,9 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
         .duration_ms = seconds * 1000,
         .user = outcome.user,
     });
+    bool written = string_response != nullptr
+                       ? co_await WriteMessage(stream, *string_response, options.body_timeout)
+                       : co_await WriteMessage(stream, *file_response, options.body_timeout);
     connection->busy = false;
     if (!written || !keep_alive) break;
   }

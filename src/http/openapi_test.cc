@@ -1,0 +1,187 @@
+// docs/openapi.yaml and the route table describe the same API: every
+// (method, path) the server registers is a documented operation and every
+// documented operation is registered.
+#include <gtest/gtest.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "core/clock.h"
+#include "core/regions.h"
+#include "domain/accounts.h"
+#include "domain/catalog.h"
+#include "http/router.h"
+#include "http/routes.h"
+#include "http/server.h"
+#include "store/database.h"
+
+namespace lvyuan::http {
+namespace {
+
+using Operation = std::pair<std::string, std::string>;  // {"GET", "/api/v1/me"}
+using Operations = std::set<Operation>;
+
+// Registered by Server's constructor, not by RegisterRoutes.
+const Operations kBuiltInRoutes = {
+    {"GET", "/healthz"}, {"GET", "/readyz"}, {"GET", "/metrics"}};
+
+std::filesystem::path SourceRoot() { return std::filesystem::path(LVYUAN_SOURCE_ROOT); }
+
+int IndentOf(const std::string& line) {
+  std::size_t n = line.find_first_not_of(' ');
+  return n == std::string::npos ? -1 : static_cast<int>(n);
+}
+
+// The operations of the document's `paths:` section, read line by line: path
+// keys at indent 2 starting with '/', method keys at indent 4. `error` is set
+// when the section is missing.
+Operations ReadDocumentedOperations(const std::filesystem::path& file, std::string* error) {
+  static const std::set<std::string> kMethods = {"get",     "put",  "post",  "delete",
+                                                 "options", "head", "patch", "trace"};
+  std::ifstream in(file);
+  if (!in) {
+    *error = "cannot read " + file.string();
+    return {};
+  }
+  Operations out;
+  bool in_paths = false;
+  bool seen_paths = false;
+  std::string path;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    int indent = IndentOf(line);
+    if (indent < 0 || line[static_cast<std::size_t>(indent)] == '#') continue;
+    if (indent == 0) {
+      in_paths = line == "paths:";
+      seen_paths = seen_paths || in_paths;
+      continue;
+    }
+    if (!in_paths || line.back() != ':') continue;
+    std::string key = line.substr(static_cast<std::size_t>(indent), line.size() - indent - 1);
+    if (key.size() >= 2 && (key.front() == '\'' || key.front() == '"') &&
+        key.back() == key.front()) {
+      key = key.substr(1, key.size() - 2);
+    }
+    if (indent == 2 && key.starts_with('/')) {
+      path = key;
+    } else if (indent == 4 && !path.empty() && kMethods.contains(key)) {
+      std::string method = key;
+      for (char& c : method) c = static_cast<char>(c - 'a' + 'A');
+      out.emplace(method, path);
+    }
+  }
+  if (!seen_paths) *error = file.string() + " has no top-level paths: section";
+  return out;
+}
+
+Operations OperationsOf(const Router& router) {
+  Operations out;
+  for (const Route& route : router.routes()) {
+    out.emplace(std::string(beast_http::to_string(route.method)), route.pattern);
+  }
+  return out;
+}
+
+std::string Describe(const Operations& ops) {
+  std::ostringstream s;
+  for (const auto& [method, path] : ops) s << "\n  " << method << " " << path;
+  return s.str();
+}
+
+// Operations in `a` that are not in `b`.
+Operations Minus(const Operations& a, const Operations& b) {
+  Operations out;
+  for (const auto& op : a) {
+    if (!b.contains(op)) out.insert(op);
+  }
+  return out;
+}
+
+class OpenApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("lvyuan-openapi-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto db = store::Open({.url = (dir_ / "lvyuan.db").string()});
+    ASSERT_TRUE(db.ok()) << db.error().ToString();
+    db_ = std::move(db).value();
+    auto migrated = db_->Migrate();
+    ASSERT_TRUE(migrated.ok()) << migrated.error().ToString();
+    auto catalog = domain::Catalog::Load(SourceRoot() / "data");
+    ASSERT_TRUE(catalog.ok()) << catalog.error().ToString();
+    catalog_ = std::make_unique<domain::Catalog>(std::move(catalog).value());
+    auto regions = core::RegionCatalogue::Load(SourceRoot() / "data/regions");
+    ASSERT_TRUE(regions.ok()) << regions.error().ToString();
+    regions_ = std::make_unique<core::RegionCatalogue>(std::move(regions).value());
+    domain::AuthPolicy policy;
+    policy.hash_params = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
+    accounts_ = std::make_unique<domain::Accounts>(*db_, *catalog_, *regions_, clock_, policy);
+    auto initialized = accounts_->Initialize();
+    ASSERT_TRUE(initialized.ok()) << initialized.error().ToString();
+    RegisterRoutes(router_, *accounts_, {});
+
+    std::string error;
+    documented_ = ReadDocumentedOperations(SourceRoot() / "docs/openapi.yaml", &error);
+    ASSERT_TRUE(error.empty()) << error;
+  }
+
+  void TearDown() override {
+    accounts_.reset();
+    db_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // What the running server answers: the API routes plus the built-in ones.
+  Operations Served() const {
+    Operations ops = OperationsOf(router_);
+    ops.insert(kBuiltInRoutes.begin(), kBuiltInRoutes.end());
+    return ops;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<domain::Catalog> catalog_;
+  std::unique_ptr<core::RegionCatalogue> regions_;
+  core::SystemClock clock_;
+  std::unique_ptr<domain::Accounts> accounts_;
+  Router router_;
+  Operations documented_;
+};
+
+TEST_F(OpenApiTest, DocumentParsesIntoOperations) {
+  EXPECT_TRUE(documented_.contains({"POST", "/api/v1/auth/login"})) << Describe(documented_);
+  EXPECT_TRUE(documented_.contains({"PATCH", "/api/v1/users/{id}"})) << Describe(documented_);
+  EXPECT_FALSE(documented_.contains({"PARAMETERS", "/api/v1/units"}));
+}
+
+TEST_F(OpenApiTest, EveryServedRouteIsDocumented) {
+  Operations missing = Minus(Served(), documented_);
+  EXPECT_TRUE(missing.empty()) << "routes missing from docs/openapi.yaml:" << Describe(missing);
+}
+
+TEST_F(OpenApiTest, EveryDocumentedOperationIsServed) {
+  Operations extra = Minus(documented_, Served());
+  EXPECT_TRUE(extra.empty()) << "operations in docs/openapi.yaml that no route serves:"
+                             << Describe(extra);
+}
+
+TEST_F(OpenApiTest, ServerRegistersExactlyTheBuiltInRoutes) {
+  Router router;
+  Server server(ServerOptions{.port = 0}, router, Hooks{});
+  EXPECT_EQ(OperationsOf(router), kBuiltInRoutes) << Describe(OperationsOf(router));
+}
+
+}  // namespace
+}  // namespace lvyuan::http
