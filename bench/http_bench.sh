@@ -181,7 +181,7 @@ failed=0
 for scenario in healthz me; do
   read -r l_rps l_p50 l_p99 <<<"${result[lvyuan_$scenario]}"
   read -r n_rps n_p50 n_p99 <<<"${result[nginx_$scenario]}"
-  ratio=$(awk -v a="$l_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
+  ratio=$(awk -v a="$l_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
   case $scenario in
     healthz) label="GET /healthz" ;;
     me) label="GET /api/v1/me" ;;

@@ -49,8 +49,7 @@ BENCHMARK(BM_HmacSm3CsrfToken);
 class Deployment {
  public:
   Deployment() {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("lvyuan-bench-" + std::to_string(::getpid()));
+    dir_ = std::filesystem::temp_directory_path() / ("lvyuan-bench-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     const std::filesystem::path root(LVYUAN_SOURCE_ROOT);

@@ -70,5 +70,9 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.spec.ts'],
     restoreMocks: true,
+    testTimeout: 20_000,
+    // Let Vite resolve element-plus's imports (async-validator's ESM build) as in the app bundle;
+    // Node's own resolution picks a CJS build whose default export is not the validator class.
+    server: { deps: { inline: ['element-plus'] } },
   },
 })

@@ -36,8 +36,7 @@ const std::vector<KeyDef>& KeyTable() {
       {"server", "listen", StringRef([](Config& c) -> std::string& { return c.server.listen; }),
        "Address and port to listen on (监听地址), HOST:PORT; IPv6 as [::1]:8080; port 0 picks "
        "a free port."},
-      {"server", "threads",
-       IntegerRef([](Config& c) -> std::int64_t& { return c.server.threads; }),
+      {"server", "threads", IntegerRef([](Config& c) -> std::int64_t& { return c.server.threads; }),
        "Worker threads serving requests (工作线程数).", 1, 256},
       {"server", "header_timeout_s",
        IntegerRef([](Config& c) -> std::int64_t& { return c.server.header_timeout_s; }),
@@ -56,12 +55,15 @@ const std::vector<KeyDef>& KeyTable() {
        IntegerRef([](Config& c) -> std::int64_t& { return c.server.body_limit_bytes; }),
        "Largest request body for API calls; larger ones are answered 413 (请求体过大).", 1024,
        std::int64_t{1} << 32},
-      {"server", "web_root",
+      {"server",
+       "web_root",
        StringRef([](Config& c) -> std::string& { return c.server.web_root; }),
-       "Directory of the built web front end (web/dist) served at /; empty serves no files.", 0,
-       0, {}, true},
-      {"server", "trust_proxy",
-       BooleanRef([](Config& c) -> bool& { return c.server.trust_proxy; }),
+       "Directory of the built web front end (web/dist) served at /; empty serves no files.",
+       0,
+       0,
+       {},
+       true},
+      {"server", "trust_proxy", BooleanRef([](Config& c) -> bool& { return c.server.trust_proxy; }),
        "Behind a reverse proxy: take the client address from X-Forwarded-For (last entry) and "
        "the host from X-Forwarded-Host. Enable only when a proxy sets them."},
       {"store", "url", StringRef([](Config& c) -> std::string& { return c.store.url; }),
@@ -71,8 +73,7 @@ const std::vector<KeyDef>& KeyTable() {
        "Read-only connections kept open beside the one writer connection.", 1, 64},
       {"store", "busy_timeout_ms",
        IntegerRef([](Config& c) -> std::int64_t& { return c.store.busy_timeout_ms; }),
-       "Milliseconds a connection waits for a lock held by another before failing.", 0,
-       600000},
+       "Milliseconds a connection waits for a lock held by another before failing.", 0, 600000},
       {"data", "dir", StringRef([](Config& c) -> std::string& { return c.data.dir; }),
        "Directory of the shipped data files (数据文件: calendar, region codes, dictionaries)."},
       {"data", "var_dir", StringRef([](Config& c) -> std::string& { return c.data.var_dir; }),
@@ -97,29 +98,28 @@ const std::vector<KeyDef>& KeyTable() {
        "Seconds an account stays locked.", 1, 30 * kDay},
       {"auth", "login_rate_per_minute",
        IntegerRef([](Config& c) -> std::int64_t& { return c.auth.login_rate_per_minute; }),
-       "Login attempts allowed per client address per minute; more are answered 429.", 1,
-       10000},
-      {"auth", "cookie_secure",
-       StringRef([](Config& c) -> std::string& { return c.auth.cookie_secure; }),
-       "Secure attribute of the session cookie: auto (when the request came over HTTPS or "
-       "from a trusted proxy saying so), always, never (plain-HTTP development only).",
-       0, 0, {"auto", "always", "never"}},
+       "Login attempts allowed per client address per minute; more are answered 429.", 1, 10000},
       {"auth", "password_min_length",
        IntegerRef([](Config& c) -> std::int64_t& { return c.auth.password_min_length; }),
        "Minimum password length in characters (密码最小长度).", 8, 128},
       {"auth", "argon2_ops",
        IntegerRef([](Config& c) -> std::int64_t& { return c.auth.argon2_ops; }),
        "argon2id passes (opslimit) for new password hashes; 0 uses libsodium's interactive "
-       "default.", 0, 100},
+       "default.",
+       0, 100},
       {"auth", "argon2_mem_kib",
        IntegerRef([](Config& c) -> std::int64_t& { return c.auth.argon2_mem_kib; }),
        "argon2id memory in KiB for new password hashes; 0 uses libsodium's interactive "
-       "default.", 0, 4 * 1024 * 1024},
-      {"log", "level", StringRef([](Config& c) -> std::string& { return c.log.level; }),
-       "Minimum level of the server log: trace, debug, info, warn, error, critical, off.", 0, 0,
+       "default.",
+       0, 4 * 1024 * 1024},
+      {"log",
+       "level",
+       StringRef([](Config& c) -> std::string& { return c.log.level; }),
+       "Minimum level of the server log: trace, debug, info, warn, error, critical, off.",
+       0,
+       0,
        {"trace", "debug", "info", "warn", "error", "critical", "off"}},
-      {"log", "access_log",
-       StringRef([](Config& c) -> std::string& { return c.log.access_log; }),
+      {"log", "access_log", StringRef([](Config& c) -> std::string& { return c.log.access_log; }),
        "Access log destination (访问日志): - for standard output, otherwise a file path "
        "(appended)."},
   };
@@ -150,9 +150,12 @@ std::string QuoteToml(std::string_view text) {
 
 std::string_view TypeWord(const KeyDef& def) {
   switch (def.target.index()) {
-    case 0: return "字符串";
-    case 1: return "整数";
-    default: return "布尔值（true 或 false）";
+    case 0:
+      return "字符串";
+    case 1:
+      return "整数";
+    default:
+      return "布尔值（true 或 false）";
   }
 }
 
@@ -171,9 +174,9 @@ bool IsSection(std::string_view section) {
 }
 
 core::Error TypeError(std::string_view where, const KeyDef& def) {
-  return InvalidArgument(std::string(where) + ": " + DottedName(def) + " 应为" +
-                             std::string(TypeWord(def)),
-                         DottedName(def));
+  return InvalidArgument(
+      std::string(where) + ": " + DottedName(def) + " 应为" + std::string(TypeWord(def)),
+      DottedName(def));
 }
 
 core::Status ApplyTomlValue(Config& config, const KeyDef& def, const toml::node& node,
@@ -213,14 +216,13 @@ core::Status ApplyFile(Config& config, const std::filesystem::path& file) {
   for (auto&& [section_key, section_node] : root) {
     std::string_view section = section_key.str();
     if (!IsSection(section)) {
-      return InvalidArgument(where + ": 未知配置项 " + std::string(section),
-                             std::string(section));
+      return InvalidArgument(where + ": 未知配置项 " + std::string(section), std::string(section));
     }
     const toml::table* table = section_node.as_table();
     if (table == nullptr) {
-      return InvalidArgument(where + ": " + std::string(section) + " 应为一个表（[" +
-                                 std::string(section) + "]）",
-                             std::string(section));
+      return InvalidArgument(
+          where + ": " + std::string(section) + " 应为一个表（[" + std::string(section) + "]）",
+          std::string(section));
     }
     for (auto&& [key, node] : *table) {
       const KeyDef* def = FindKey(section, key.str());
@@ -342,9 +344,11 @@ std::optional<std::string> RealGetEnv(std::string_view name) {
 
 core::Result<std::pair<std::string, std::uint16_t>> ParseListen(std::string_view listen) {
   auto bad = [&] {
-    return InvalidArgument("server.listen 应为 HOST:PORT（例如 127.0.0.1:8080，端口 0-65535），"
-                           "实际为 \"" + std::string(listen) + "\"",
-                           "server.listen");
+    return InvalidArgument(
+        "server.listen 应为 HOST:PORT（例如 127.0.0.1:8080，端口 0-65535），"
+        "实际为 \"" +
+            std::string(listen) + "\"",
+        "server.listen");
   };
   std::string host;
   std::string_view port_text;

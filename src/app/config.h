@@ -40,7 +40,7 @@ struct StoreConfig {
 };
 
 struct DataConfig {
-  std::string dir = "data";    // shipped data files (calendar, regions, …)
+  std::string dir = "data";     // shipped data files (calendar, regions, …)
   std::string var_dir = "var";  // state the server writes
 };
 
@@ -52,14 +52,13 @@ struct AuthConfig {
   std::int64_t lockout_window_s = 900;
   std::int64_t lockout_duration_s = 900;
   std::int64_t login_rate_per_minute = 30;
-  std::string cookie_secure = "auto";  // auto | always | never
   std::int64_t password_min_length = 10;
   std::int64_t argon2_ops = 0;      // 0: libsodium's interactive default
   std::int64_t argon2_mem_kib = 0;  // 0: libsodium's interactive default
 };
 
 struct LogConfig {
-  std::string level = "info";  // trace | debug | info | warn | error | critical | off
+  std::string level = "info";    // trace | debug | info | warn | error | critical | off
   std::string access_log = "-";  // "-" is stdout, otherwise a file path
 };
 
@@ -74,8 +73,8 @@ struct Config {
 enum class ConfigType { kString, kInteger, kBoolean };
 
 struct ConfigKeyInfo {
-  std::string name;           // dotted, "server.listen"
-  std::string env;            // "LVYUAN_SERVER_LISTEN"
+  std::string name;  // dotted, "server.listen"
+  std::string env;   // "LVYUAN_SERVER_LISTEN"
   ConfigType type;
   std::string default_value;  // as written in TOML: "\"127.0.0.1:8080\"", "2", "false"
   std::string description;

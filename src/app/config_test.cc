@@ -24,9 +24,10 @@ GetEnv FakeEnv(std::map<std::string, std::string, std::less<>> values) {
 class ConfigFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("lvyuan_config_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ =
+        fs::temp_directory_path() /
+        ("lvyuan_config_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -63,7 +64,6 @@ TEST(ConfigTest, DefaultsWithoutFileOrEnvironment) {
   EXPECT_EQ(config->data.var_dir, "var");
   EXPECT_EQ(config->auth.idle_timeout_s, 1800);
   EXPECT_EQ(config->auth.admin_idle_timeout_s, 900);
-  EXPECT_EQ(config->auth.cookie_secure, "auto");
   EXPECT_EQ(config->auth.argon2_ops, 0);
   EXPECT_EQ(config->log.level, "info");
   EXPECT_EQ(config->log.access_log, "-");
@@ -77,7 +77,6 @@ threads = 4
 trust_proxy = true
 
 [auth]
-cookie_secure = "always"
 lockout_threshold = 3
 )");
   auto config = LoadConfig(file, FakeEnv({}));
@@ -86,7 +85,6 @@ lockout_threshold = 3
   EXPECT_EQ(config->server.port, 9090);
   EXPECT_EQ(config->server.threads, 4);
   EXPECT_TRUE(config->server.trust_proxy);
-  EXPECT_EQ(config->auth.cookie_secure, "always");
   EXPECT_EQ(config->auth.lockout_threshold, 3);
   EXPECT_EQ(config->store.url, "var/lvyuan.db");  // untouched keys keep defaults
 }
@@ -163,12 +161,6 @@ TEST(ConfigTest, OutOfRangeIntegerNamesTheKey) {
   auto timeout = LoadConfig(std::nullopt, FakeEnv({{"LVYUAN_SERVER_HEADER_TIMEOUT_S", "0"}}));
   ASSERT_FALSE(timeout.ok());
   EXPECT_EQ(timeout.error().field, "server.header_timeout_s");
-}
-
-TEST(ConfigTest, CookieSecureMustBeOneOfTheChoices) {
-  auto config = LoadConfig(std::nullopt, FakeEnv({{"LVYUAN_AUTH_COOKIE_SECURE", "sometimes"}}));
-  ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.error().field, "auth.cookie_secure");
 }
 
 TEST_F(ConfigFileTest, SyntaxErrorGivesTheLine) {

@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    // --help answers 0; any usage error is a bad invocation: 2.
+    return cli.exit(e) == 0 ? kExitOk : kExitBadConfig;
   }
 
   if (version->parsed()) {

@@ -26,7 +26,7 @@ std::filesystem::path FindCatalogDir(const std::string& configured) {
 
 core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& options,
                                                      bool for_server) {
-  std::unique_ptr<Runtime> rt(new Runtime());
+  auto rt = std::make_unique<Runtime>();
   std::optional<std::filesystem::path> file;
   if (!options.config_file.empty()) file = options.config_file;
   rt->config_ = TRY(LoadConfig(file));

@@ -48,7 +48,6 @@ class Runtime {
   const std::filesystem::path& data_dir() const { return data_dir_; }
 
  private:
-  Runtime() = default;
 
   Config config_;
   std::filesystem::path data_dir_;     // deployment state

@@ -15,8 +15,13 @@ namespace {
   std::abort();
 }
 
+// Fetched once: EVP_sm3() and friends look the implementation up again on
+// every use, which costs more than hashing a session token. Fetched
+// algorithms are thread-safe to share and live for the whole process.
 const EVP_MD* Md(HashAlgorithm algorithm) {
-  const EVP_MD* md = algorithm == HashAlgorithm::kSm3 ? EVP_sm3() : EVP_sha256();
+  static const EVP_MD* const sm3 = EVP_MD_fetch(nullptr, "SM3", nullptr);
+  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  const EVP_MD* md = algorithm == HashAlgorithm::kSm3 ? sm3 : sha256;
   if (md == nullptr) {
     FailOpenSsl("digest lookup");
   }

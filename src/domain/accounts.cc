@@ -125,13 +125,19 @@ Accounts::Accounts(store::Database& db, const Catalog& catalog,
 Status Accounts::Initialize() {
   auto fresh = crypto::RandomBytes(32);
   store::Blob key;
-  TRY(db_.Write([&](store::Conn& conn) -> Status {
+  TRY(Write([&](store::Conn& conn) -> Status {
     key = TRY(store::PutSettingIfAbsent(conn, kCsrfKeySetting, fresh));
     return core::Ok();
   }));
   csrf_key_.assign(key.begin(), key.end());
   dummy_hash_ = TRY(crypto::HashPassword(crypto::RandomToken(16), policy_.hash_params));
   return core::Ok();
+}
+
+Status Accounts::Write(const std::function<Status(store::Conn&)>& fn) {
+  Status s = db_.Write(fn);
+  ++generation_;
+  return s;
 }
 
 Principal Accounts::CommandLine() {
@@ -216,7 +222,7 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
     return core::Ok();
   }));
   if (locked_until > now) {
-    TRY(db_.Write([&](store::Conn& conn) {
+    TRY(Write([&](store::Conn& conn) {
       return AppendAudit(conn, &attempt, "auth.login", "user", username, "denied", meta,
                          DetailJson({{"reason", "locked"}}));
     }));
@@ -248,7 +254,7 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
   }
 
   if (totp_missing) {
-    TRY(db_.Write([&](store::Conn& conn) {
+    TRY(Write([&](store::Conn& conn) {
       return AppendAudit(conn, &attempt, "auth.login", "user", username, "failed", meta,
                          DetailJson({{"reason", "totp_required"}}));
     }));
@@ -257,7 +263,7 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
 
   if (!failure.empty()) {
     bool now_locked = false;
-    TRY(db_.Write([&](store::Conn& conn) -> Status {
+    TRY(Write([&](store::Conn& conn) -> Status {
       TRY(store::InsertLoginFailure(conn, username, now, meta.client_ip));
       auto count =
           TRY(store::CountLoginFailures(conn, username, now - policy_.lockout_window_ms));
@@ -282,7 +288,7 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
   LoginOutput out;
   out.session_token = crypto::RandomToken(32);
   out.expires_at_ms = now + policy_.absolute_timeout_ms;
-  TRY(db_.Write([&](store::Conn& conn) -> Status {
+  TRY(Write([&](store::Conn& conn) -> Status {
     store::SessionRecord s;
     s.token_hash = HashToken(out.session_token);
     s.user_id = user->id;
@@ -291,12 +297,9 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
     s.expires_at = out.expires_at_ms;
     s.client_ip = meta.client_ip;
     auto session_id = TRY(store::InsertSession(conn, s));
+    TRY(store::RecordLogin(conn, user->id, now, totp_step));
     auto fresh = TRY(store::FindUser(conn, user->id));
     if (!fresh) return core::Internal("user vanished during login");
-    fresh->last_login_at = now;
-    if (totp_step) fresh->totp_last_step = *totp_step;
-    fresh->updated_at = now;
-    TRY(store::UpdateUser(conn, *fresh));
     TRY(store::ClearLoginFailures(conn, username));
     TRY(store::ClearLock(conn, username));
     out.principal = TRY(PrincipalFor(*fresh));
@@ -314,7 +317,7 @@ Status Accounts::Logout(const Principal& who, const RequestMeta& meta) {
     return core::FailedPrecondition("只有登录会话可以退出");
   }
   const std::int64_t now = clock_.NowMs();
-  return db_.Write([&](store::Conn& conn) -> Status {
+  return Write([&](store::Conn& conn) -> Status {
     TRY(store::RevokeSession(conn, who.credential_id, now));
     return AppendAudit(conn, &who, "auth.logout", "user", std::to_string(who.user_id), "ok",
                        meta, DetailJson({{"session", who.credential_id}}));
@@ -324,32 +327,63 @@ Status Accounts::Logout(const Principal& who, const RequestMeta& meta) {
 Result<Principal> Accounts::AuthenticateSession(std::string_view token) {
   if (token.empty() || token.size() > 128) return core::Unauthenticated("请先登录");
   const std::int64_t now = clock_.NowMs();
-  std::optional<store::SessionRecord> session;
-  std::optional<store::UserRecord> user;
-  TRY(db_.Read([&](store::Conn& conn) -> Status {
-    session = TRY(store::FindSessionByHash(conn, HashToken(token)));
-    if (session) user = TRY(store::FindUser(conn, session->user_id));
-    return core::Ok();
-  }));
-  if (!session || session->revoked_at || !user) return core::Unauthenticated("请先登录");
-  if (now >= session->expires_at) return core::Unauthenticated("登录已过期，请重新登录");
-  Principal p = TRY(PrincipalFor(*user));
+  const store::Blob hash = HashToken(token);
+  const std::string key(hash.begin(), hash.end());
+  const std::uint64_t generation = generation_.load();
+
+  std::optional<CachedSession> cached;
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      if (it->second.generation == generation &&
+          now - it->second.loaded_at < policy_.session_cache_ms) {
+        cached = it->second;
+      } else {
+        cache_.erase(it);
+      }
+    }
+  }
+  if (!cached) {
+    std::optional<store::SessionRecord> session;
+    std::optional<store::UserRecord> user;
+    TRY(db_.Read([&](store::Conn& conn) -> Status {
+      session = TRY(store::FindSessionByHash(conn, hash));
+      if (session) user = TRY(store::FindUser(conn, session->user_id));
+      return core::Ok();
+    }));
+    if (!session || session->revoked_at || !user) return core::Unauthenticated("请先登录");
+    if (!user->enabled || !user->unit_enabled) return core::Unauthenticated("账号已停用");
+    CachedSession entry;
+    entry.principal = TRY(PrincipalFor(*user));
+    entry.principal.via = Principal::Via::kSession;
+    entry.principal.credential_id = session->id;
+    entry.principal.csrf_token = CsrfTokenFor(token);
+    entry.principal.expires_at_ms = session->expires_at;
+    entry.principal.user = std::make_shared<const store::UserRecord>(std::move(*user));
+    entry.last_seen_at = session->last_seen_at;
+    entry.generation = generation;
+    entry.loaded_at = now;
+    cached = entry;
+    std::lock_guard lock(cache_mu_);
+    if (cache_.size() >= 10000) cache_.clear();  // bounded; it refills on demand
+    cache_[key] = std::move(entry);
+  }
+  const Principal& p = cached->principal;
+  if (now >= p.expires_at_ms) return core::Unauthenticated("登录已过期，请重新登录");
   const std::int64_t idle = p.admin_class != AdminClass::kNone ? policy_.admin_idle_timeout_ms
                                                                : policy_.idle_timeout_ms;
-  if (now - session->last_seen_at >= idle) {
+  if (now - cached->last_seen_at >= idle) {
     return core::Unauthenticated("长时间未操作，请重新登录");
   }
-  if (!user->enabled || !user->unit_enabled) return core::Unauthenticated("账号已停用");
   // Refreshing the idle timer costs a write; do it only when a tenth of the
   // idle period (at most a minute) has passed, which keeps reads read-only.
   const std::int64_t refresh = std::min<std::int64_t>(60'000, idle / 10);
-  if (now - session->last_seen_at >= refresh) {
-    TRY(db_.Write([&](store::Conn& conn) { return store::TouchSession(conn, session->id, now); }));
+  if (now - cached->last_seen_at >= refresh) {
+    TRY(db_.Write([&](store::Conn& conn) { return store::TouchSession(conn, p.credential_id, now); }));
+    std::lock_guard lock(cache_mu_);
+    if (auto it = cache_.find(key); it != cache_.end()) it->second.last_seen_at = now;
   }
-  p.via = Principal::Via::kSession;
-  p.credential_id = session->id;
-  p.csrf_token = CsrfTokenFor(token);
-  p.expires_at_ms = session->expires_at;
   return p;
 }
 
@@ -366,7 +400,7 @@ Result<Principal> Accounts::AuthenticateApiToken(std::string_view token) {
     return core::Unauthenticated("接口令牌已过期");
   }
   if (!record->last_used_at || now - *record->last_used_at >= 60'000) {
-    TRY(db_.Write([&](store::Conn& conn) { return store::TouchApiToken(conn, record->id, now); }));
+    TRY(Write([&](store::Conn& conn) { return store::TouchApiToken(conn, record->id, now); }));
   }
   Principal p;
   p.username = "token:" + record->name;
@@ -391,7 +425,7 @@ bool Accounts::CheckCsrf(const Principal& who, std::string_view header_value) co
 void Accounts::RecordDenied(const Principal* who, std::string_view action,
                             std::string_view reason, const RequestMeta& meta) {
   // Best effort: a refused request must still be refused if logging fails.
-  (void)db_.Write([&](store::Conn& conn) {
+  (void)Write([&](store::Conn& conn) {
     return AppendAudit(conn, who, action, "", "", "denied", meta,
                        DetailJson({{"reason", json::value(std::string(reason))}}));
   });
@@ -401,6 +435,7 @@ void Accounts::RecordDenied(const Principal* who, std::string_view action,
 
 Result<store::UserRecord> Accounts::Me(const Principal& who) {
   if (who.user_id == 0) return core::NotFound("接口令牌没有对应的用户");
+  if (who.user) return *who.user;
   std::optional<store::UserRecord> user;
   TRY(db_.Read([&](store::Conn& conn) -> Status {
     user = TRY(store::FindUser(conn, who.user_id));
@@ -438,7 +473,7 @@ Status Accounts::ChangeOwnPassword(const Principal& who, std::string_view curren
   }
   auto hash = TRY(crypto::HashPassword(replacement, policy_.hash_params));
   const std::int64_t now = clock_.NowMs();
-  return db_.Write([&](store::Conn& conn) -> Status {
+  return Write([&](store::Conn& conn) -> Status {
     auto fresh = TRY(store::FindUser(conn, who.user_id));
     if (!fresh) return core::NotFound("用户不存在");
     fresh->password_hash = hash;
@@ -455,7 +490,7 @@ Result<TotpSetup> Accounts::BeginTotpEnrolment(const Principal& who, const Reque
   TotpSetup out;
   out.secret_base32 = core::Base32Encode(crypto::NewTotpSecret());
   const std::int64_t now = clock_.NowMs();
-  TRY(db_.Write([&](store::Conn& conn) -> Status {
+  TRY(Write([&](store::Conn& conn) -> Status {
     auto user = TRY(store::FindUser(conn, who.user_id));
     if (!user) return core::NotFound("用户不存在");
     if (user->totp_enabled) {
@@ -474,7 +509,7 @@ Result<TotpSetup> Accounts::BeginTotpEnrolment(const Principal& who, const Reque
 Status Accounts::ConfirmTotpEnrolment(const Principal& who, std::string_view code,
                                       const RequestMeta& meta) {
   const std::int64_t now = clock_.NowMs();
-  return db_.Write([&](store::Conn& conn) -> Status {
+  return Write([&](store::Conn& conn) -> Status {
     auto user = TRY(store::FindUser(conn, who.user_id));
     if (!user) return core::NotFound("用户不存在");
     if (user->totp_enabled) return core::FailedPrecondition("已绑定动态口令");
@@ -560,7 +595,7 @@ Result<store::UnitRecord> Accounts::CreateUnit(const Principal& who, const UnitI
   u.created_at = now;
   u.updated_at = now;
   std::optional<store::UnitRecord> created;
-  TRY(db_.Write([&](store::Conn& conn) -> Status {
+  TRY(Write([&](store::Conn& conn) -> Status {
     if (u.parent_id) {
       auto parent = TRY(store::FindUnit(conn, *u.parent_id));
       if (!parent) return core::InvalidArgument("上级单位不存在", "parent_id");
@@ -583,7 +618,7 @@ Result<store::UnitRecord> Accounts::UpdateUnit(const Principal& who, std::int64_
   }
   const std::int64_t now = clock_.NowMs();
   std::optional<store::UnitRecord> updated;
-  TRY(db_.Write([&](store::Conn& conn) -> Status {
+  TRY(Write([&](store::Conn& conn) -> Status {
     auto unit = TRY(store::FindUnit(conn, id));
     if (!unit) return core::NotFound("成员单位不存在");
     if (patch.expected_version && *patch.expected_version != unit->version) {
@@ -763,7 +798,7 @@ Result<store::UserRecord> Accounts::CreateUser(const Principal& who, const UserI
   u.created_at = now;
   u.updated_at = now;
   std::optional<store::UserRecord> created;
-  TRY(db_.Write([&](store::Conn& conn) -> Status {
+  TRY(Write([&](store::Conn& conn) -> Status {
     auto id = TRY(store::InsertUser(conn, u));
     created = TRY(store::FindUser(conn, id));
     return AppendAudit(conn, &who, "user.create", "user", std::to_string(id), "ok", meta,
@@ -800,7 +835,7 @@ Result<store::UserRecord> Accounts::UpdateUser(const Principal& who, std::int64_
   }
   const std::int64_t now = clock_.NowMs();
   std::optional<store::UserRecord> updated;
-  TRY(db_.Write([&](store::Conn& conn) -> Status {
+  TRY(Write([&](store::Conn& conn) -> Status {
     auto user = TRY(store::FindUser(conn, id));
     if (!user) return core::NotFound("用户不存在");
     if (patch.expected_version && *patch.expected_version != user->version) {
@@ -859,7 +894,7 @@ Result<store::UserRecord> Accounts::UpdateUser(const Principal& who, std::int64_
 Status Accounts::ResetTotp(std::string_view username, const RequestMeta& meta) {
   const std::int64_t now = clock_.NowMs();
   Principal cli = CommandLine();
-  return db_.Write([&](store::Conn& conn) -> Status {
+  return Write([&](store::Conn& conn) -> Status {
     auto user = TRY(store::FindUserByName(conn, NormaliseUsername(username)));
     if (!user) return core::NotFound("用户不存在：" + std::string(username));
     user->totp_secret.reset();
@@ -911,7 +946,7 @@ Result<IssuedApiToken> Accounts::IssueApiToken(const Principal& who, const ApiTo
   if (who.user_id) out.record.created_by = who.user_id;
   out.record.created_at = now;
   out.record.expires_at = in.expires_at_ms;
-  TRY(db_.Write([&](store::Conn& conn) -> Status {
+  TRY(Write([&](store::Conn& conn) -> Status {
     out.record.id = TRY(store::InsertApiToken(conn, out.record));
     return AppendAudit(conn, &who, "token.issue", "api_token", std::to_string(out.record.id), "ok",
                        meta,
@@ -923,7 +958,7 @@ Result<IssuedApiToken> Accounts::IssueApiToken(const Principal& who, const ApiTo
 
 Status Accounts::RevokeApiToken(const Principal& who, std::int64_t id, const RequestMeta& meta) {
   const std::int64_t now = clock_.NowMs();
-  return db_.Write([&](store::Conn& conn) -> Status {
+  return Write([&](store::Conn& conn) -> Status {
     auto token = TRY(store::FindApiToken(conn, id));
     if (!token) return core::NotFound("接口令牌不存在");
     TRY(store::RevokeApiToken(conn, id, now));

@@ -14,8 +14,11 @@
 // Thread-safe: the object holds no mutable state besides the database.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,10 @@ struct AuthPolicy {
   std::int64_t lockout_duration_ms = 15 * 60 * 1000;
   std::size_t password_min_length = 10;
   crypto::PasswordHashParams hash_params;
+  // How long an authenticated session may be answered from memory. Every
+  // change made through this object empties the cache at once; the limit
+  // bounds how stale it can be after changes made elsewhere.
+  std::int64_t session_cache_ms = 5000;
 };
 
 // Where a request came from, for the audit entry.
@@ -214,6 +221,16 @@ class Accounts {
                      std::string_view object_type, std::string_view object_id,
                      std::string_view outcome, const RequestMeta& meta, std::string detail);
   Status ValidateUnitFields(const store::UnitRecord& unit) const;
+  // db_.Write, then invalidates the session cache (after the commit, so a
+  // concurrent reader cannot cache the state from before it).
+  Status Write(const std::function<Status(store::Conn&)>& fn);
+
+  struct CachedSession {
+    Principal principal;
+    std::int64_t last_seen_at = 0;
+    std::uint64_t generation = 0;
+    std::int64_t loaded_at = 0;
+  };
 
   store::Database& db_;
   const Catalog& catalog_;
@@ -222,6 +239,10 @@ class Accounts {
   AuthPolicy policy_;
   std::vector<std::uint8_t> csrf_key_;  // set once by Initialize
   std::string dummy_hash_;              // verified for unknown users to even out timing
+
+  std::atomic<std::uint64_t> generation_{1};  // bumped after every committed change
+  std::mutex cache_mu_;                       // guards cache_
+  std::unordered_map<std::string, CachedSession> cache_;  // by session token hash
 };
 
 }  // namespace lvyuan::domain

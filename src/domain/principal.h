@@ -2,10 +2,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace lvyuan::store {
+struct UserRecord;
+}
 
 namespace lvyuan::domain {
 
@@ -32,6 +37,9 @@ struct Principal {
   std::string csrf_token;
   // Session expiry (absolute), unix milliseconds; 0 when not a session.
   std::int64_t expires_at_ms = 0;
+  // The user's record as read when the session was authenticated (sessions
+  // only), so handlers need not read it again.
+  std::shared_ptr<const store::UserRecord> user;
 
   bool Has(std::string_view permission) const { return permissions.contains(permission); }
 };

@@ -2,14 +2,14 @@
 // and Range requests are sent without loading the file into memory.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/file.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/optional.hpp>
-#include <algorithm>
-#include <array>
 #include <cstdint>
 #include <utility>
 

@@ -31,22 +31,33 @@ unsigned HttpStatusFor(core::ErrorCode code) {
   using core::ErrorCode;
   switch (code) {
     case ErrorCode::kInvalidArgument:
-    case ErrorCode::kOutOfRange: return 400;
-    case ErrorCode::kUnauthenticated: return 401;
-    case ErrorCode::kPermissionDenied: return 403;
-    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kOutOfRange:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
     case ErrorCode::kAlreadyExists:
     case ErrorCode::kAborted:
-    case ErrorCode::kFailedPrecondition: return 409;
-    case ErrorCode::kLocked: return 423;
-    case ErrorCode::kResourceExhausted: return 429;
-    case ErrorCode::kUnimplemented: return 501;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kDeadlineExceeded: return 504;
+    case ErrorCode::kFailedPrecondition:
+      return 409;
+    case ErrorCode::kLocked:
+      return 423;
+    case ErrorCode::kResourceExhausted:
+      return 429;
+    case ErrorCode::kUnimplemented:
+      return 501;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kDeadlineExceeded:
+      return 504;
     case ErrorCode::kCancelled:
     case ErrorCode::kUnknown:
     case ErrorCode::kInternal:
-    case ErrorCode::kDataLoss: return 500;
+    case ErrorCode::kDataLoss:
+      return 500;
   }
   return 500;
 }
@@ -131,7 +142,9 @@ Handler WithJsonBody(JsonBodyHandler handler) {
 core::Status ValidateText(std::string_view text, std::size_t max_len, std::string_view field) {
   std::size_t count = 0;
   std::size_t i = 0;
-  auto bad_utf8 = [&] { return core::InvalidArgument("字段不是合法的 UTF-8 文本", std::string(field)); };
+  auto bad_utf8 = [&] {
+    return core::InvalidArgument("字段不是合法的 UTF-8 文本", std::string(field));
+  };
   while (i < text.size()) {
     auto byte = static_cast<unsigned char>(text[i]);
     std::uint32_t cp = 0;

@@ -9,9 +9,7 @@ namespace {
 
 using core::ErrorCode;
 
-boost::json::object Object(std::string_view text) {
-  return boost::json::parse(text).as_object();
-}
+boost::json::object Object(std::string_view text) { return boost::json::parse(text).as_object(); }
 
 TEST(HttpStatusForTest, MapsEveryCodeToItsStatus) {
   EXPECT_EQ(HttpStatusFor(ErrorCode::kInvalidArgument), 400u);
@@ -184,11 +182,11 @@ TEST(JsonFieldsTest, IntegerBeyondInt64IsOutOfRange) {
 }
 
 TEST(ValidateTextTest, RejectsOverlongAndSurrogateEncodings) {
-  EXPECT_FALSE(ValidateText("\xc0\xaf", 10, "f").ok());          // overlong '/'
-  EXPECT_FALSE(ValidateText("\xed\xa0\x80", 10, "f").ok());      // U+D800
-  EXPECT_FALSE(ValidateText("\xe6\xb9", 10, "f").ok());          // truncated
-  EXPECT_FALSE(ValidateText("\xc2\x85", 10, "f").ok());          // C1 control NEL
-  EXPECT_TRUE(ValidateText("\xf0\x9f\x8c\xb3", 1, "f").ok());    // one emoji
+  EXPECT_FALSE(ValidateText("\xc0\xaf", 10, "f").ok());        // overlong '/'
+  EXPECT_FALSE(ValidateText("\xed\xa0\x80", 10, "f").ok());    // U+D800
+  EXPECT_FALSE(ValidateText("\xe6\xb9", 10, "f").ok());        // truncated
+  EXPECT_FALSE(ValidateText("\xc2\x85", 10, "f").ok());        // C1 control NEL
+  EXPECT_TRUE(ValidateText("\xf0\x9f\x8c\xb3", 1, "f").ok());  // one emoji
 }
 
 TEST(CheckJsonContentTypeTest, AcceptsJsonWithUtf8CharsetOnly) {

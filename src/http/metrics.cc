@@ -53,24 +53,26 @@ std::string Metrics::Render() const {
   out += "# TYPE lvyuan_http_requests_total counter\n";
   for (const auto& [key, count] : requests_) {
     const auto& [route, method, status] = key;
-    out += fmt::format("lvyuan_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n",
-                       EscapeLabel(route), EscapeLabel(method), status, count);
+    out +=
+        fmt::format("lvyuan_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n",
+                    EscapeLabel(route), EscapeLabel(method), status, count);
   }
-  out += "# HELP lvyuan_http_request_duration_seconds Time from request read to response "
-         "written.\n";
+  out +=
+      "# HELP lvyuan_http_request_duration_seconds Time from request read to response "
+      "written.\n";
   out += "# TYPE lvyuan_http_request_duration_seconds histogram\n";
   for (const auto& [route, histogram] : durations_) {
     std::string label = EscapeLabel(route);
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < kBuckets.size(); ++i) {
       cumulative += histogram.counts[i];
-      out += fmt::format(
-          "lvyuan_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n", label,
-          kBuckets[i], cumulative);
+      out +=
+          fmt::format("lvyuan_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
+                      label, kBuckets[i], cumulative);
     }
-    out += fmt::format(
-        "lvyuan_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n", label,
-        histogram.count);
+    out +=
+        fmt::format("lvyuan_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
+                    label, histogram.count);
     out += fmt::format("lvyuan_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", label,
                        histogram.sum);
     out += fmt::format("lvyuan_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", label,

@@ -17,9 +17,8 @@ namespace lvyuan::http {
 class Metrics {
  public:
   // Histogram bucket upper bounds in seconds (le labels), +Inf implied.
-  static constexpr std::array<double, 13> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                      0.05,  0.1,    0.25,  0.5,  1.0,
-                                                      2.5,   5.0,    10.0};
+  static constexpr std::array<double, 13> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                      0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
 
   explicit Metrics(std::string version);
 

@@ -17,8 +17,7 @@ TEST(MetricsTest, CountsRequestsByRouteMethodAndStatus) {
       << text;
   EXPECT_NE(text.find("status=\"404\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("lvyuan_build_info{version=\"1.2.3\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("# TYPE lvyuan_http_request_duration_seconds histogram"),
-            std::string::npos);
+  EXPECT_NE(text.find("# TYPE lvyuan_http_request_duration_seconds histogram"), std::string::npos);
 }
 
 TEST(MetricsTest, HistogramBucketsAreCumulative) {
@@ -44,9 +43,7 @@ TEST(MetricsTest, OpenConnectionsGauge) {
   EXPECT_NE(metrics.Render().find("lvyuan_http_open_connections 1\n"), std::string::npos);
 }
 
-TEST(MetricsTest, EscapesLabelValues) {
-  EXPECT_EQ(EscapeLabel("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-}
+TEST(MetricsTest, EscapesLabelValues) { EXPECT_EQ(EscapeLabel("a\"b\\c\nd"), "a\\\"b\\\\c\\nd"); }
 
 }  // namespace
 }  // namespace lvyuan::http

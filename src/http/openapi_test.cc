@@ -29,8 +29,7 @@ using Operation = std::pair<std::string, std::string>;  // {"GET", "/api/v1/me"}
 using Operations = std::set<Operation>;
 
 // Registered by Server's constructor, not by RegisterRoutes.
-const Operations kBuiltInRoutes = {
-    {"GET", "/healthz"}, {"GET", "/readyz"}, {"GET", "/metrics"}};
+const Operations kBuiltInRoutes = {{"GET", "/healthz"}, {"GET", "/readyz"}, {"GET", "/metrics"}};
 
 std::filesystem::path SourceRoot() { return std::filesystem::path(LVYUAN_SOURCE_ROOT); }
 

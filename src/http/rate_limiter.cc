@@ -34,8 +34,8 @@ bool RateLimiter::Allow(std::string_view key) {
   }
   Bucket& bucket = *found->second;
   double elapsed = std::chrono::duration<double>(now - bucket.last).count();
-  bucket.tokens =
-      std::min(options_.capacity, bucket.tokens + std::max(0.0, elapsed) * options_.refill_per_second);
+  bucket.tokens = std::min(options_.capacity,
+                           bucket.tokens + std::max(0.0, elapsed) * options_.refill_per_second);
   bucket.last = now;
   if (bucket.tokens < 1) return false;
   bucket.tokens -= 1;

@@ -18,7 +18,7 @@
 namespace lvyuan::http {
 
 struct RateLimiterOptions {
-  double capacity = 10;           // burst size, tokens
+  double capacity = 10;            // burst size, tokens
   double refill_per_second = 0.5;  // sustained rate
   std::size_t max_keys = 10000;
 };

@@ -90,9 +90,9 @@ class Router {
   enum class MatchKind { kFound, kMethodNotAllowed, kNotFound };
   struct Match {
     MatchKind kind = MatchKind::kNotFound;
-    const Route* route = nullptr;                       // set when kFound
+    const Route* route = nullptr;                            // set when kFound
     std::map<std::string, std::string, std::less<>> params;  // decoded values
-    std::vector<Verb> allowed;                           // set when kMethodNotAllowed
+    std::vector<Verb> allowed;                               // set when kMethodNotAllowed
   };
   // Matches percent-decoded path segments ("/a/b" → {"a","b"}). A HEAD
   // request matches a GET route when no HEAD route exists.

@@ -58,8 +58,7 @@ TEST(RouterTest, UnknownPathAndEmptyParameterDoNotMatch) {
   Router router;
   router.Add({.method = Verb::get, .pattern = "/api/v1/units/{id}", .handler = Named("get")});
   EXPECT_EQ(router.Find(Verb::get, Segments("/api/v1/units")).kind, Router::MatchKind::kNotFound);
-  EXPECT_EQ(router.Find(Verb::get, Segments("/api/v1/units/")).kind,
-            Router::MatchKind::kNotFound);
+  EXPECT_EQ(router.Find(Verb::get, Segments("/api/v1/units/")).kind, Router::MatchKind::kNotFound);
   EXPECT_EQ(router.Find(Verb::get, Segments("/api/v1/units/3/x")).kind,
             Router::MatchKind::kNotFound);
 }

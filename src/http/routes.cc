@@ -45,16 +45,17 @@ Result<std::int64_t> DecodeCursor(const Request& r) {
   return v;
 }
 
-Result<int> LimitOf(const Request& r, int fallback) {
+Result<int> LimitOf(const Request& r, int fallback, int max = 200) {
   auto l = r.Query("limit");
   if (!l || l->empty()) return fallback;
+  const std::string message = "每页条数应为 1 到 " + std::to_string(max) + " 的整数";
+  if (l->size() > 4) return core::InvalidArgument(message, "limit");
   int v = 0;
-  if (l->size() > 4) return core::InvalidArgument("每页条数应为 1 到 200 的整数", "limit");
   for (char ch : *l) {
-    if (ch < '0' || ch > '9') return core::InvalidArgument("每页条数应为 1 到 200 的整数", "limit");
+    if (ch < '0' || ch > '9') return core::InvalidArgument(message, "limit");
     v = v * 10 + (ch - '0');
   }
-  if (v < 1 || v > 500) return core::InvalidArgument("每页条数应为 1 到 200 的整数", "limit");
+  if (v < 1 || v > max) return core::InvalidArgument(message, "limit");
   return v;
 }
 
@@ -585,7 +586,7 @@ void RegisterRoutes(Router& router, domain::Accounts& accounts, const ApiOptions
                   }
                 }
                 f.before_id = TRY(DecodeCursor(r));
-                f.limit = TRY(LimitOf(r, 50));
+                f.limit = TRY(LimitOf(r, 50, 500));
                 auto page = TRY(a->ListAudit(*r.principal, f));
                 return JsonResponse(200, PageJson<store::AuditRecord>(page, AuditJson));
               })});

@@ -67,8 +67,8 @@ std::string_view ToStringView(beast::string_view text) { return {text.data(), te
 bool IsWellFormedRequestId(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-              c == ':';
+    bool ok =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
     if (!ok) return false;
   }
   return true;
@@ -230,8 +230,8 @@ struct Server::Impl {
                           Outcome& outcome);
   Response RunRoute(const Route& route, Request& request,
                     std::optional<domain::Principal>& principal);
-  Response Deny(const Request& request, const domain::Principal* principal,
-                std::string_view reason, std::string_view message) const;
+  Response Deny(const Request& request, const domain::Principal* principal, std::string_view reason,
+                std::string_view message) const;
 };
 
 std::string Server::Impl::ClientIp(const Request& request, const std::string& peer) const {
@@ -240,8 +240,8 @@ std::string Server::Impl::ClientIp(const Request& request, const std::string& pe
   if (forwarded.empty()) return peer;
   // The proxy appends the address it saw; earlier entries are client claims.
   std::size_t comma = forwarded.rfind(',');
-  std::string_view last = Trim(comma == std::string_view::npos ? forwarded
-                                                               : forwarded.substr(comma + 1));
+  std::string_view last =
+      Trim(comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1));
   ErrorCode ec;
   asio::ip::address address = asio::ip::make_address(std::string(last), ec);
   return ec ? peer : address.to_string();
@@ -301,8 +301,7 @@ Response Server::Impl::RunRoute(const Route& route, Request& request,
   return route.handler(request);
 }
 
-StaticResponse Server::Impl::Dispatch(Request& request,
-                                      std::optional<domain::Principal>& principal,
+StaticResponse Server::Impl::Dispatch(Request& request, std::optional<domain::Principal>& principal,
                                       Outcome& outcome) {
   outcome.route = kUnmatchedRoute;
   auto target = boost::urls::parse_origin_form(ToStringView(request.message.target()));
@@ -340,8 +339,8 @@ StaticResponse Server::Impl::Dispatch(Request& request,
       return ErrorResponse(core::Internal("handler threw"));
     }
     case Router::MatchKind::kMethodNotAllowed: {
-      Response response = ErrorResponse(
-          405, core::Error{core::ErrorCode::kUnimplemented, "不支持该请求方法", {}});
+      Response response =
+          ErrorResponse(405, core::Error{core::ErrorCode::kUnimplemented, "不支持该请求方法", {}});
       std::string allow;
       for (Verb verb : match.allowed) {
         if (!allow.empty()) allow += ", ";
@@ -586,12 +585,10 @@ void Server::Impl::WaitForDrain(std::chrono::steady_clock::time_point deadline) 
 Server::Server(ServerOptions options, Router& router, Hooks hooks)
     : metrics_(LVYUAN_VERSION),
       impl_(std::make_unique<Impl>(std::move(options), router, std::move(hooks), metrics_)) {
-  router.Add({.method = Verb::get,
-              .pattern = "/healthz",
-              .auth = Auth::kPublic,
-              .handler = [](Request&) {
-                return JsonResponse(200, boost::json::object{{"status", "ok"}});
-              }});
+  router.Add(
+      {.method = Verb::get, .pattern = "/healthz", .auth = Auth::kPublic, .handler = [](Request&) {
+         return JsonResponse(200, boost::json::object{{"status", "ok"}});
+       }});
   router.Add({.method = Verb::get,
               .pattern = "/readyz",
               .auth = Auth::kPublic,

@@ -58,14 +58,12 @@ struct Hooks {
   // Exactly one of the two credentials is non-empty: the bearer token when an
   // "Authorization: Bearer" header is present, else the __Host-lvyuan
   // cookie's value. An error is answered as is (Unauthenticated → 401).
-  std::function<core::Result<domain::Principal>(std::string_view session_token,
-                                                std::string_view bearer_token,
-                                                const Request& request)>
+  std::function<core::Result<domain::Principal>(
+      std::string_view session_token, std::string_view bearer_token, const Request& request)>
       authenticate;
   // True when `header_value` is the principal's session CSRF token. Only
   // asked for unsafe methods on cookie-authenticated requests.
-  std::function<bool(const domain::Principal& principal, std::string_view header_value)>
-      check_csrf;
+  std::function<bool(const domain::Principal& principal, std::string_view header_value)> check_csrf;
   // Called before every 403 the pipeline answers (CSRF, Origin, TOTP gate,
   // permission). `reason` is "csrf", "origin", "totp_enrolment" or
   // "permission:<code>"; the request's route_pattern is set.
@@ -81,7 +79,8 @@ class Server {
   // Registers the built-in public routes GET /healthz, /readyz and /metrics
   // on `router`, which must outlive the Server and not change after Start().
   Server(ServerOptions options, Router& router, Hooks hooks);
-  ~Server();  // stops and joins if still running
+  // Destroy only after Run() has returned, or if it was never called.
+  ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 

@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <condition_variable>
+#include <csignal>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -116,25 +117,31 @@ class ServerTest : public ::testing::Test {
                  .pattern = "/api/v1/items/{id}/parts/{part}",
                  .auth = Auth::kPublic,
                  .handler = [](Request& request) {
-                   return JsonResponse(200, {{"id", request.PathParam("id")},
-                                             {"part", request.PathParam("part")}});
+                   return JsonResponse(
+                       200, {{"id", request.PathParam("id")}, {"part", request.PathParam("part")}});
                  }});
     router_.Add({.method = Verb::post,
                  .pattern = "/api/v1/items",
                  .auth = Auth::kPublic,
-                 .handler = WithJsonBody([](Request&, const boost::json::object& body)
-                                             -> core::Result<Response> {
-                   JsonFields fields(body);
-                   TRY(fields.RejectUnknown({"name", "count"}));
-                   std::string name = TRY(fields.String("name", 20));
-                   std::optional<std::int64_t> count = TRY(fields.OptInt("count"));
-                   return JsonResponse(201, {{"name", name}, {"count", count.value_or(0)}});
-                 })});
+                 .handler = WithJsonBody(
+                     [](Request&, const boost::json::object& body) -> core::Result<Response> {
+                       JsonFields fields(body);
+                       TRY(fields.RejectUnknown({"name", "count"}));
+                       std::string name = TRY(fields.String("name", 20));
+                       std::optional<std::int64_t> count = TRY(fields.OptInt("count"));
+                       return JsonResponse(201, {{"name", name}, {"count", count.value_or(0)}});
+                     })});
     router_.Add({.method = Verb::get,
                  .pattern = "/api/v1/query",
                  .auth = Auth::kPublic,
                  .handler = [](Request& request) {
                    return JsonResponse(200, {{"q", request.Query("q").value_or("")}});
+                 }});
+    router_.Add({.method = Verb::get,
+                 .pattern = "/api/v1/ip",
+                 .auth = Auth::kPublic,
+                 .handler = [](Request& request) {
+                   return JsonResponse(200, {{"ip", request.client_ip}});
                  }});
     auto who = [](Request& request) {
       return JsonResponse(200, {{"user", request.principal->username}});
@@ -151,10 +158,8 @@ class ServerTest : public ::testing::Test {
                  .pattern = "/api/v1/write",
                  .permission = "test:write",
                  .handler = who});
-    router_.Add({.method = Verb::get,
-                 .pattern = "/api/v1/me",
-                 .allow_pending_totp = true,
-                 .handler = who});
+    router_.Add(
+        {.method = Verb::get, .pattern = "/api/v1/me", .allow_pending_totp = true, .handler = who});
     router_.Add({.method = Verb::get,
                  .pattern = "/api/v1/boom",
                  .auth = Auth::kPublic,
@@ -255,17 +260,17 @@ TEST_F(ServerTest, ChunkedBodyOverLimitIs413) {
   StartServer(options);
   TestClient client(port_);
   std::string chunk(800, 'x');
-  client.WriteRaw("POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  "Transfer-Encoding: chunked\r\n\r\n320\r\n" + chunk + "\r\n320\r\n" + chunk +
-                  "\r\n0\r\n\r\n");
+  client.WriteRaw(
+      "POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n320\r\n" +
+      chunk + "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n");
   auto response = client.Read();
   EXPECT_EQ(response.result_int(), 413u);
 }
 
 TEST_F(ServerTest, OversizedHeadersAreRefused) {
   StartServer();
-  auto response =
-      Fetch(port_, Verb::get, "/healthz", {{"X-Padding", std::string(20 * 1024, 'a')}});
+  auto response = Fetch(port_, Verb::get, "/healthz", {{"X-Padding", std::string(20 * 1024, 'a')}});
   EXPECT_EQ(response.result_int(), 431u);
 }
 
@@ -342,9 +347,9 @@ TEST_F(ServerTest, NonJsonContentTypeIs415) {
 
 TEST_F(ServerTest, ValidJsonReachesHandler) {
   StartServer();
-  auto response = Fetch(port_, Verb::post, "/api/v1/items",
-                        {{"Content-Type", "application/json; charset=utf-8"}},
-                        R"({"name":"阀门","count":3})");
+  auto response =
+      Fetch(port_, Verb::post, "/api/v1/items",
+            {{"Content-Type", "application/json; charset=utf-8"}}, R"({"name":"阀门","count":3})");
   EXPECT_EQ(response.result_int(), 201u);
   EXPECT_EQ(BodyJson(response).at("count"), 3);
 }
@@ -370,10 +375,9 @@ TEST_F(ServerTest, GeneratesRequestIdWhenMissingOrMalformed) {
 
 TEST_F(ServerTest, AccessLogLineHasRouteAndNoQueryString) {
   StartServer();
-  Fetch(port_, Verb::get, "/api/v1/query?q=secret-token-value",
-        {{"X-Request-Id", "log-check-1"}});
-  Fetch(port_, Verb::get, "/api/v1/secure", {{"Authorization", "Bearer good-token"},
-                                             {"X-Request-Id", "log-check-2"}});
+  Fetch(port_, Verb::get, "/api/v1/query?q=secret-token-value", {{"X-Request-Id", "log-check-1"}});
+  Fetch(port_, Verb::get, "/api/v1/secure",
+        {{"Authorization", "Bearer good-token"}, {"X-Request-Id", "log-check-2"}});
   std::string log = ReadAccessLog();
   EXPECT_EQ(log.find("secret-token-value"), std::string::npos);
   std::istringstream lines(log);
@@ -534,9 +538,8 @@ TEST_F(ServerTest, MetricsCountRequestsByRoutePattern) {
 TEST_F(ServerTest, StopLetsInFlightRequestFinish) {
   StartServer();
   auto started = slow_started_.get_future();
-  auto pending = std::async(std::launch::async, [port = port_] {
-    return Fetch(port, Verb::get, "/api/v1/slow");
-  });
+  auto pending = std::async(std::launch::async,
+                            [port = port_] { return Fetch(port, Verb::get, "/api/v1/slow"); });
   ASSERT_EQ(started.wait_for(10s), std::future_status::ready);
   server_->Stop();
   ClientResponse response = pending.get();
@@ -554,6 +557,37 @@ TEST_F(ServerTest, StopClosesIdleKeepAliveConnections) {
   server_->Stop();
   EXPECT_TRUE(client.WaitForClose());
   thread_.join();
+  server_.reset();
+}
+
+TEST_F(ServerTest, ClientAddressIsThePeerUnlessProxyTrusted) {
+  StartServer();
+  auto direct = Fetch(port_, Verb::get, "/api/v1/ip", {{"X-Forwarded-For", "203.0.113.9"}});
+  EXPECT_EQ(BodyJson(direct).at("ip"), "127.0.0.1");
+}
+
+TEST_F(ServerTest, TrustedProxyGivesLastForwardedAddress) {
+  ServerOptions options;
+  options.trust_proxy = true;
+  StartServer(options);
+  auto proxied =
+      Fetch(port_, Verb::get, "/api/v1/ip", {{"X-Forwarded-For", "198.51.100.1, 203.0.113.9"}});
+  EXPECT_EQ(BodyJson(proxied).at("ip"), "203.0.113.9");
+  auto forged = Fetch(port_, Verb::get, "/api/v1/ip", {{"X-Forwarded-For", "not-an-ip"}});
+  EXPECT_EQ(BodyJson(forged).at("ip"), "127.0.0.1");
+}
+
+TEST_F(ServerTest, SigtermMakesRunReturn) {
+  ServerOptions options;
+  options.port = 0;
+  AddRoutes();
+  server_ = std::make_unique<Server>(options, router_, Hooks{});
+  ASSERT_TRUE(server_->Start().ok());
+  server_->StopOnSignals();
+  thread_ = std::thread([this] { server_->Run(); });
+  EXPECT_EQ(Fetch(server_->port(), Verb::get, "/healthz").result_int(), 200u);
+  std::raise(SIGTERM);
+  thread_.join();  // returns only because the signal stopped the server
   server_.reset();
 }
 

@@ -131,7 +131,8 @@ std::optional<fs::path> ResolveInside(const fs::path& root, const fs::path& cand
   if (ec) return std::nullopt;
   const std::string& root_text = root.native();
   const std::string& real_text = real.native();
-  if (real_text.size() <= root_text.size() || real_text.compare(0, root_text.size(), root_text) != 0 ||
+  if (real_text.size() <= root_text.size() ||
+      real_text.compare(0, root_text.size(), root_text) != 0 ||
       real_text[root_text.size()] != '/') {
     return std::nullopt;
   }
@@ -188,8 +189,8 @@ StaticFiles::StaticFiles(fs::path root) {
 StaticResponse StaticFiles::Serve(const Request& request) const {
   Verb method = request.method();
   if (method != Verb::get && method != Verb::head) {
-    Response refused = ErrorResponse(405, core::Error{core::ErrorCode::kUnimplemented,
-                                                      "不支持该请求方法", {}});
+    Response refused =
+        ErrorResponse(405, core::Error{core::ErrorCode::kUnimplemented, "不支持该请求方法", {}});
     refused.set(field::allow, "GET, HEAD");
     return refused;
   }
@@ -226,8 +227,7 @@ StaticResponse StaticFiles::Serve(const Request& request) const {
   // was asked for (ranges address the identity encoding).
   bool has_range = !HeaderOf(request, field::range).empty();
   std::optional<fs::path> gzip_file = ResolveInside(root_, fs::path(file->native() + ".gz"));
-  bool use_gzip =
-      gzip_file && !has_range && AcceptsGzip(HeaderOf(request, field::accept_encoding));
+  bool use_gzip = gzip_file && !has_range && AcceptsGzip(HeaderOf(request, field::accept_encoding));
   const fs::path& chosen = use_gzip ? *gzip_file : *file;
 
   std::error_code ec;
@@ -241,8 +241,7 @@ StaticResponse StaticFiles::Serve(const Request& request) const {
   header.version(11);
   header.set(field::content_type, mime);
   header.set(field::etag, etag);
-  header.set(field::cache_control,
-             immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  header.set(field::cache_control, immutable ? "public, max-age=31536000, immutable" : "no-cache");
   header.set("X-Content-Type-Options", "nosniff");
   if (gzip_file) header.set(field::vary, "Accept-Encoding");
   if (use_gzip) header.set(field::content_encoding, "gzip");
@@ -270,8 +269,8 @@ StaticResponse StaticFiles::Serve(const Request& request) const {
                                            std::to_string(range->last) + "/" +
                                            std::to_string(size));
     } else if (!ignore) {
-      Response refused = ErrorResponse(416, core::Error{core::ErrorCode::kOutOfRange,
-                                                        "请求的范围无法满足", {}});
+      Response refused =
+          ErrorResponse(416, core::Error{core::ErrorCode::kOutOfRange, "请求的范围无法满足", {}});
       refused.set(field::content_range, "bytes */" + std::to_string(size));
       return refused;
     }

@@ -32,8 +32,8 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 class TestClient {
  public:
-  explicit TestClient(std::uint16_t port, std::chrono::seconds receive_timeout =
-                                              std::chrono::seconds(15))
+  explicit TestClient(std::uint16_t port,
+                      std::chrono::seconds receive_timeout = std::chrono::seconds(15))
       : port_(port), socket_(ioc_) {
     socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port});
     timeval tv{};
@@ -94,9 +94,8 @@ class TestClient {
 };
 
 // One request on a fresh connection.
-inline ClientResponse Fetch(std::uint16_t port, boost::beast::http::verb method,
-                            std::string target, const Headers& headers = {},
-                            std::string body = {}) {
+inline ClientResponse Fetch(std::uint16_t port, boost::beast::http::verb method, std::string target,
+                            const Headers& headers = {}, std::string body = {}) {
   TestClient client(port);
   return client.Send(method, std::move(target), headers, std::move(body));
 }

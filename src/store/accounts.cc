@@ -359,6 +359,16 @@ Result<std::vector<UserRecord>> ListUsers(Conn& conn, const UserFilter& f) {
   return out;
 }
 
+Status RecordLogin(Conn& conn, std::int64_t user_id, std::int64_t at,
+                   std::optional<std::int64_t> totp_step) {
+  std::array<Value, 3> p{at, OptInt(totp_step), user_id};
+  TRY(conn.Exec(
+      "UPDATE users SET last_login_at = ?, totp_last_step = COALESCE(?, totp_last_step) "
+      "WHERE id = ?",
+      p));
+  return core::Ok();
+}
+
 Status SetUserRoles(Conn& conn, std::int64_t user_id, const std::vector<std::string>& roles) {
   std::array<Value, 1> p{user_id};
   TRY(conn.Exec("DELETE FROM user_roles WHERE user_id = ?", p));

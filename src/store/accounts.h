@@ -149,6 +149,10 @@ Status UpdateUser(Conn& conn, const UserRecord& user);
 Result<std::optional<UserRecord>> FindUser(Conn& conn, std::int64_t id);
 Result<std::optional<UserRecord>> FindUserByName(Conn& conn, std::string_view username);
 Result<std::vector<UserRecord>> ListUsers(Conn& conn, const UserFilter& filter);
+// Notes a successful sign-in (and the TOTP step it used) without touching
+// the record's version: signing in is not an edit of the user.
+Status RecordLogin(Conn& conn, std::int64_t user_id, std::int64_t at,
+                   std::optional<std::int64_t> totp_step);
 Status SetUserRoles(Conn& conn, std::int64_t user_id, const std::vector<std::string>& roles);
 
 // Sessions.

@@ -7,7 +7,7 @@
 #include <openssl/hmac.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -116,38 +116,51 @@ struct Spawned {
 
 // Starts `binary args...` with stdin from /dev/null, stderr appended to
 // `stderr_path` and stdout either into a pipe (returned) or into `stdout_path`.
+// The child gets SIGTERM if the test process dies first, so a crashed test
+// leaves no server behind.
 Spawned Spawn(const std::vector<std::string>& args, const std::vector<std::string>& env,
               const fs::path& stderr_path, const std::optional<fs::path>& stdout_path) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
   int pipe_fds[2] = {-1, -1};
-  if (!stdout_path) {
-    if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-      posix_spawn_file_actions_destroy(&actions);
-      throw std::runtime_error("pipe2 failed");
-    }
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  } else {
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_path->c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  }
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (!stdout_path && pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  // Everything the child needs is prepared before fork: after it only
+  // async-signal-safe calls are allowed.
   std::vector<char*> argv;
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   std::vector<char*> envp;
   for (const auto& item : env) envp.push_back(const_cast<char*>(item.c_str()));
   envp.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (pipe_fds[1] >= 0) close(pipe_fds[1]);
-  if (rc != 0) {
+  std::string stderr_file = stderr_path.string();
+  std::string stdout_file = stdout_path ? stdout_path->string() : std::string();
+  pid_t parent = getpid();
+
+  pid_t pid = fork();
+  if (pid < 0) {
     if (pipe_fds[0] >= 0) close(pipe_fds[0]);
-    throw std::runtime_error("posix_spawn " + args[0] + " failed: " + std::strerror(rc));
+    if (pipe_fds[1] >= 0) close(pipe_fds[1]);
+    throw std::runtime_error("fork failed: " + std::string(std::strerror(errno)));
   }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int err = open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int out = pipe_fds[1] >= 0
+                  ? pipe_fds[1]
+                  : open(stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (in < 0 || err < 0 || out < 0) _exit(127);
+    // dup2 clears close-on-exec on the copy; an fd already in place keeps it.
+    auto place = [](int fd, int target) {
+      if (fd == target) return fcntl(fd, F_SETFD, 0) == 0;
+      return dup2(fd, target) == target;
+    };
+    if (!place(in, STDIN_FILENO) || !place(out, STDOUT_FILENO) || !place(err, STDERR_FILENO)) {
+      _exit(127);
+    }
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  if (pipe_fds[1] >= 0) close(pipe_fds[1]);
   return Spawned{pid, pipe_fds[0]};
 }
 
@@ -221,6 +234,11 @@ void PrepareDemoDataDir(const fs::path& data_dir, const ServerOptions& options,
     std::error_code ec;
     fs::rename(staging, cached, ec);  // another process may have won the race
     if (ec) fs::remove_all(staging, ec);
+    // Entries of earlier builds are never used again.
+    for (const auto& entry : fs::directory_iterator(cache_root, ec)) {
+      std::string name = entry.path().filename().string();
+      if (name != key.str() && !name.starts_with("staging-")) fs::remove_all(entry.path(), ec);
+    }
   }
   fs::copy(cached / "data", data_dir, fs::copy_options::recursive);
 }

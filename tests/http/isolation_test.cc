@@ -62,7 +62,8 @@ TEST_F(IsolationTest, UnitAdminListsOnlyUsersOfItsOwnUnit) {
   // Asking for another unit's users explicitly does not widen the view.
   Reply other = hzhb_admin_->Get("/api/v1/users?unit_id=" + std::to_string(UnitId(kCourt)));
   if (other.status == 200u) {
-    for (const auto& user : other.json().at("items").as_array()) {
+    boost::json::value body = other.json();
+    for (const auto& user : body.at("items").as_array()) {
       EXPECT_EQ(AsInt(user.at("unit_id")), own) << boost::json::serialize(user);
     }
   } else {

@@ -107,7 +107,8 @@ TEST_F(SeparationTest, SystemAdminCannotAssignRoles) {
 
   Reply roles = sysadmin_->Get("/api/v1/roles");
   if (roles.status == 200u) {
-    for (const auto& role : roles.json().at("items").as_array()) {
+    boost::json::value body = roles.json();
+    for (const auto& role : body.at("items").as_array()) {
       EXPECT_FALSE(role.at("assignable").as_bool()) << boost::json::serialize(role);
     }
   }

@@ -178,6 +178,7 @@ TEST_F(UsersUnitsTest, CreatedUserRoundTripsAndCanLogIn) {
   EXPECT_EQ(AsString(user.at("unit_name")), "湖州市生态环境局");
   EXPECT_EQ(boost::json::serialize(user.at("roles")), R"(["enforcement_officer"])");
   EXPECT_TRUE(user.at("enabled").as_bool());
+  ASSERT_TRUE(user.as_object().contains("locked")) << "User lacks \"locked\": " << created;
   EXPECT_FALSE(user.at("locked").as_bool());
   EXPECT_TRUE(IsUtcTimestamp(user.at("created_at"))) << created;
   EXPECT_EQ(created.body.find(std::string(kStrongPassword)), std::string::npos);
@@ -263,7 +264,8 @@ TEST_F(UsersUnitsTest, CursorPagingWalksEveryUnitOnceInPagesOfThree) {
     if (!cursor.empty()) target += "&cursor=" + UrlEncode(cursor);
     Reply page = sysadmin_->Get(target);
     ASSERT_EQ(page.status, 200u) << page;
-    const auto& items = page.json().at("items").as_array();
+    boost::json::value body = page.json();
+    const auto& items = body.at("items").as_array();
     ASSERT_LE(items.size(), 3u);
     for (const auto& item : items) {
       EXPECT_TRUE(seen.insert(AsInt(item.at("id"))).second)
@@ -271,7 +273,7 @@ TEST_F(UsersUnitsTest, CursorPagingWalksEveryUnitOnceInPagesOfThree) {
     }
     ++pages;
     ASSERT_LT(pages, 100) << "paging does not terminate";
-    const boost::json::value& next = page.json().at("next_cursor");
+    const boost::json::value& next = body.at("next_cursor");
     if (next.is_null()) break;
     ASSERT_FALSE(items.empty()) << "a page with a next cursor must not be empty";
     cursor = AsString(next);

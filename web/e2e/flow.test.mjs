@@ -56,6 +56,10 @@ describe('web UI', () => {
         await page.locator(sel('user-form-submit')).click()
         await form.waitFor({ state: 'hidden' })
 
+        // search for it so the check does not depend on the server's ordering or page size
+        await page.locator(sel('users-search-q')).fill(username)
+        await page.locator(sel('users-search-submit')).click()
+
         await page
           .locator(`${sel('users-table')} ${sel('user-row-username')}`, { hasText: username })
           .waitFor()

@@ -49,7 +49,9 @@ describe('http wrapper', () => {
   })
 
   it('turns a non-JSON error body into an ApiError with the status', async () => {
-    mockFetch(() => new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }))
+    mockFetch(
+      () => new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }),
+    )
     const err = await http.get('/api/v1/units').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ApiError)
     expect(err).toMatchObject({ status: 502, code: 'UNKNOWN', field: '' })
@@ -81,14 +83,17 @@ describe('http wrapper', () => {
   })
 
   it('reports network failures as ApiError with status 0', async () => {
-    vi.stubGlobal('fetch', vi.fn(() => Promise.reject(new TypeError('Failed to fetch'))))
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(() => Promise.reject(new TypeError('Failed to fetch'))),
+    )
     await expect(http.get('/api/v1/me')).rejects.toMatchObject({ status: 0, code: 'NETWORK' })
   })
 
   it('builds query strings without empty values', () => {
-    expect(buildUrl('/api/v1/units', { q: '湖州', type: '', region: undefined, enabled: false })).toBe(
-      '/api/v1/units?q=%E6%B9%96%E5%B7%9E&enabled=false',
-    )
+    expect(
+      buildUrl('/api/v1/units', { q: '湖州', type: '', region: undefined, enabled: false }),
+    ).toBe('/api/v1/units?q=%E6%B9%96%E5%B7%9E&enabled=false')
     expect(buildUrl('/api/v1/units', { q: '' })).toBe('/api/v1/units')
   })
 })

@@ -32,7 +32,9 @@ describe('useDict', () => {
 
   it('does not cache a failed load', async () => {
     let fail = true
-    const { calls } = mockFetch(() => (fail ? apiError(500, 'INTERNAL', 'x') : json(200, unitTypes)))
+    const { calls } = mockFetch(() =>
+      fail ? apiError(500, 'INTERNAL', 'x') : json(200, unitTypes),
+    )
     await expect(loadDict('unit_types')).rejects.toBeTruthy()
     fail = false
     await expect(loadDict('unit_types')).resolves.toHaveLength(2)
@@ -43,7 +45,10 @@ describe('useDict', () => {
     const { calls } = mockFetch(() => json(200, unitTypes))
     await loadDict('unit_types')
     await loadDict('case_types')
-    expect(calls.map((c) => c.url)).toEqual(['/api/v1/dicts/unit_types', '/api/v1/dicts/case_types'])
+    expect(calls.map((c) => c.url)).toEqual([
+      '/api/v1/dicts/unit_types',
+      '/api/v1/dicts/case_types',
+    ])
   })
 
   it('labels values in the current locale and falls back to the raw value', () => {

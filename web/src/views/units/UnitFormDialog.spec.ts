@@ -42,6 +42,12 @@ function backend(onSave: (call: Call) => Response) {
         ],
       })
     }
+    if (call.url === '/api/v1/regions') {
+      return json(200, { items: [{ code: '330000', name: '浙江省', leaf: false }] })
+    }
+    if (call.url === '/api/v1/regions?parent=330000') {
+      return json(200, { items: [{ code: '330500', name: '湖州市', leaf: false }] })
+    }
     if (call.url.startsWith('/api/v1/regions')) return json(200, { items: [] })
     if (call.url.startsWith('/api/v1/units?')) return json(200, { items: [], next_cursor: null })
     return onSave(call)
@@ -99,7 +105,10 @@ describe('UnitFormDialog', () => {
 describe('unit form helpers', () => {
   it('maps only fields present in the form', () => {
     const err = new ApiError(400, 'INVALID_ARGUMENT', 'bad', 'region_code')
-    expect(fieldErrorFor(err, ['name', 'region_code'])).toEqual({ prop: 'region_code', message: 'bad' })
+    expect(fieldErrorFor(err, ['name', 'region_code'])).toEqual({
+      prop: 'region_code',
+      message: 'bad',
+    })
     expect(fieldErrorFor(err, ['name'])).toBeNull()
     expect(fieldErrorFor(new ApiError(409, 'ABORTED', 'stale'), ['name'])).toBeNull()
     expect(fieldErrorFor(new Error('x'), ['name'])).toBeNull()
