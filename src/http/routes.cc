@@ -134,6 +134,7 @@ json::value UserJson(const domain::Accounts& accounts, const store::UserRecord& 
       {"phone", u.phone},
       {"totp_enabled", u.totp_enabled},
       {"totp_required", accounts.TotpRequired(u.roles)},
+      {"locked", u.locked_until > accounts.clock().NowMs()},
       {"last_login_at", OptTime(u.last_login_at)},
       {"certificate", CertificateJson(u.certificate)},
       {"certificate_valid", domain::CertificateValid(u.certificate, today)},

@@ -297,6 +297,11 @@ Response Server::Impl::RunRoute(const Route& route, Request& request,
       return Deny(request, request.principal, "permission:" + route.permission,
                   "没有权限执行此操作");
     }
+  } else if (!IsSafeMethod(request.method()) && !OriginMatchesHost(request)) {
+    // A public unsafe route (login) posted from another site: refusing it
+    // stops login CSRF, where a page signs the victim into the attacker's
+    // account.
+    return Deny(request, nullptr, "origin", "请求来源不被允许");
   }
   return route.handler(request);
 }

@@ -69,7 +69,8 @@ constexpr std::string_view kUserColumns =
     "s.id, s.username, s.display_name, s.unit_id, u.name, u.type, u.enabled, s.password_hash, "
     "s.password_changed_at, s.phone, s.enabled, s.totp_secret, s.totp_pending_secret, "
     "s.totp_enabled, s.totp_exempt, s.totp_last_step, s.last_login_at, s.cert_number, "
-    "s.cert_issuer, s.cert_valid_from, s.cert_valid_to, s.created_at, s.updated_at, s.version";
+    "s.cert_issuer, s.cert_valid_from, s.cert_valid_to, s.created_at, s.updated_at, s.version, "
+    "COALESCE(l.locked_until, 0)";
 
 UserRecord UserFromRow(const Row& r) {
   UserRecord u;
@@ -96,6 +97,7 @@ UserRecord UserFromRow(const Row& r) {
   u.created_at = r.Int(21);
   u.updated_at = r.Int(22);
   u.version = r.Int(23);
+  u.locked_until = r.Int(24);
   return u;
 }
 
@@ -305,7 +307,8 @@ Status UpdateUser(Conn& conn, const UserRecord& u) {
 Result<std::optional<UserRecord>> FindUser(Conn& conn, std::int64_t id) {
   std::array<Value, 1> p{id};
   auto row = TRY(conn.QueryOne(std::string("SELECT ") + std::string(kUserColumns) +
-                                   " FROM users s JOIN units u ON u.id = s.unit_id WHERE s.id = ?",
+                                   " FROM users s JOIN units u ON u.id = s.unit_id "
+                    "LEFT JOIN login_locks l ON l.username = s.username WHERE s.id = ?",
                                p));
   if (!row) return std::optional<UserRecord>();
   auto user = UserFromRow(*row);
@@ -317,6 +320,7 @@ Result<std::optional<UserRecord>> FindUserByName(Conn& conn, std::string_view us
   std::array<Value, 1> p{std::string(username)};
   auto row = TRY(conn.QueryOne(std::string("SELECT ") + std::string(kUserColumns) +
                                    " FROM users s JOIN units u ON u.id = s.unit_id "
+                    "LEFT JOIN login_locks l ON l.username = s.username "
                                    "WHERE s.username = ?",
                                p));
   if (!row) return std::optional<UserRecord>();
@@ -327,7 +331,8 @@ Result<std::optional<UserRecord>> FindUserByName(Conn& conn, std::string_view us
 
 Result<std::vector<UserRecord>> ListUsers(Conn& conn, const UserFilter& f) {
   std::string sql = std::string("SELECT ") + std::string(kUserColumns) +
-                    " FROM users s JOIN units u ON u.id = s.unit_id WHERE s.id > ?";
+                    " FROM users s JOIN units u ON u.id = s.unit_id "
+                    "LEFT JOIN login_locks l ON l.username = s.username WHERE s.id > ?";
   std::vector<Value> p{f.after_id};
   if (!f.text_contains.empty()) {
     sql += " AND (s.username LIKE ? ESCAPE '\\' OR s.display_name LIKE ? ESCAPE '\\')";

@@ -68,6 +68,7 @@ struct UserRecord {
   std::int64_t updated_at = 0;
   std::int64_t version = 1;
   std::vector<std::string> roles;  // filled by reads
+  std::int64_t locked_until = 0;   // filled by reads: the login lock on the username
 };
 
 struct UserFilter {

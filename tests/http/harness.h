@@ -71,7 +71,9 @@ inline ServerOptions ReuseDataDir(std::filesystem::path data_dir) {
 class ServerProcess {
  public:
   // Creates the data dir (and a web root holding index.html unless
-  // LVYUAN_SERVER_WEB_ROOT is in options.env), runs `lvyuan demo`, starts
+  // LVYUAN_SERVER_WEB_ROOT is in options.env), runs `lvyuan demo` (its result
+  // is cached per binary build in the temp dir and copied; set
+  // LVYUAN_HTTP_TEST_DEMO_CACHE=0 to disable), starts
   // `lvyuan serve --listen 127.0.0.1:0` and waits (up to 30 s) for the
   // "lvyuan listening on http://127.0.0.1:PORT" line. Throws
   // std::runtime_error with the captured stderr when any step fails.
