@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/encoding.h"
+#include "core/strings.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "crypto/totp.h"
@@ -47,15 +48,10 @@ Status ValidateUsername(std::string_view u) {
   return core::Ok();
 }
 
-std::size_t Utf8Length(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
 Status RequireText(std::string_view value, std::string_view field, std::string_view label,
                    std::size_t max_chars) {
   if (value.empty()) return core::InvalidArgument(std::string(label) + "不能为空", std::string(field));
-  if (Utf8Length(value) > max_chars) {
+  if (core::Utf8Length(value) > max_chars) {
     return core::InvalidArgument(std::string(label) + "过长（最多 " + std::to_string(max_chars) +
                                      " 个字符）",
                                  std::string(field));
@@ -65,7 +61,7 @@ Status RequireText(std::string_view value, std::string_view field, std::string_v
 
 Status LimitText(std::string_view value, std::string_view field, std::string_view label,
                  std::size_t max_chars) {
-  if (Utf8Length(value) > max_chars) {
+  if (core::Utf8Length(value) > max_chars) {
     return core::InvalidArgument(std::string(label) + "过长（最多 " + std::to_string(max_chars) +
                                      " 个字符）",
                                  std::string(field));
@@ -264,6 +260,8 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
   if (!failure.empty()) {
     bool now_locked = false;
     TRY(Write([&](store::Conn& conn) -> Status {
+      // Old failures no longer count towards a lock; keep the table small.
+      TRY(store::PruneLoginFailures(conn, now - policy_.lockout_window_ms));
       TRY(store::InsertLoginFailure(conn, username, now, meta.client_ip));
       auto count =
           TRY(store::CountLoginFailures(conn, username, now - policy_.lockout_window_ms));
@@ -297,6 +295,8 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
     s.expires_at = out.expires_at_ms;
     s.client_ip = meta.client_ip;
     auto session_id = TRY(store::InsertSession(conn, s));
+    // Sessions that ended a day ago serve nothing; the audit log keeps the history.
+    TRY(store::PruneSessions(conn, now - 86'400'000));
     TRY(store::RecordLogin(conn, user->id, now, totp_step));
     auto fresh = TRY(store::FindUser(conn, user->id));
     if (!fresh) return core::Internal("user vanished during login");
@@ -446,7 +446,7 @@ Result<store::UserRecord> Accounts::Me(const Principal& who) {
 }
 
 Status Accounts::CheckPasswordPolicy(std::string_view username, std::string_view password) const {
-  if (Utf8Length(password) < policy_.password_min_length) {
+  if (core::Utf8Length(password) < policy_.password_min_length) {
     return core::InvalidArgument(
         "密码至少 " + std::to_string(policy_.password_min_length) + " 个字符", "password");
   }

@@ -1,5 +1,7 @@
 #include "domain/catalog.h"
 
+#include "core/strings.h"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <fstream>
@@ -23,13 +25,6 @@ Result<json::value> ReadJson(const std::filesystem::path& path) {
   json::value v = json::parse(text, ec);
   if (ec) return core::InvalidArgument(path.string() + " 不是合法的 JSON: " + ec.message());
   return v;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 std::string Str(const json::object& o, std::string_view key) {
@@ -140,7 +135,7 @@ Result<Catalog> Catalog::Load(const std::filesystem::path& dir) {
   while (std::getline(in, line)) {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
     if (line.empty() || line[0] == '#') continue;
-    c.common_passwords_.insert(Lower(line));
+    c.common_passwords_.insert(core::AsciiLower(line));
   }
   return c;
 }
@@ -169,7 +164,7 @@ bool Catalog::InDict(std::string_view name, std::string_view value) const {
 }
 
 bool Catalog::IsCommonPassword(std::string_view password) const {
-  return common_passwords_.contains(Lower(password));
+  return common_passwords_.contains(core::AsciiLower(password));
 }
 
 }  // namespace lvyuan::domain

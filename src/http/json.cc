@@ -1,5 +1,7 @@
 #include "http/json.h"
 
+#include "core/strings.h"
+
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/json/parse.hpp>
@@ -13,17 +15,6 @@ namespace {
 constexpr std::string_view kInternalMessage = "服务器内部错误";
 constexpr std::string_view kJsonContentType = "application/json; charset=utf-8";
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 }  // namespace
 
@@ -105,13 +96,13 @@ core::Result<boost::json::object> ParseJsonObject(std::string_view body) {
 std::optional<Response> CheckJsonContentType(const Request& request) {
   std::string_view header = request.Header("Content-Type");
   std::size_t semicolon = header.find(';');
-  bool ok = Lower(Trim(header.substr(0, semicolon))) == "application/json";
+  bool ok = core::AsciiLower(core::TrimBlanks(header.substr(0, semicolon))) == "application/json";
   if (ok && semicolon != std::string_view::npos) {
     // Parameters: only charset=utf-8 is meaningful for JSON (RFC 8259 §8.1).
     std::string_view params = header.substr(semicolon + 1);
     while (ok && !params.empty()) {
       std::size_t next = params.find(';');
-      std::string param = Lower(Trim(params.substr(0, next)));
+      std::string param = core::AsciiLower(core::TrimBlanks(params.substr(0, next)));
       ok = param.empty() || param == "charset=utf-8" || param == "charset=\"utf-8\"";
       params = next == std::string_view::npos ? std::string_view() : params.substr(next + 1);
     }

@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include "core/strings.h"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -50,17 +52,6 @@ using ErrorCode = boost::system::error_code;
 constexpr std::string_view kUnmatchedRoute = "unmatched";
 constexpr std::string_view kStaticRoute = "static";
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 std::string_view ToStringView(beast::string_view text) { return {text.data(), text.size()}; }
 
@@ -102,12 +93,12 @@ std::string_view FindCookie(const Request& request, std::string_view name) {
     std::string_view rest = ToStringView(it->value());
     while (!rest.empty()) {
       std::size_t semicolon = rest.find(';');
-      std::string_view pair = Trim(rest.substr(0, semicolon));
+      std::string_view pair = core::TrimBlanks(rest.substr(0, semicolon));
       rest = semicolon == std::string_view::npos ? std::string_view() : rest.substr(semicolon + 1);
       std::size_t equals = pair.find('=');
       if (equals == std::string_view::npos) continue;
-      if (Trim(pair.substr(0, equals)) != name) continue;
-      std::string_view value = Trim(pair.substr(equals + 1));
+      if (core::TrimBlanks(pair.substr(0, equals)) != name) continue;
+      std::string_view value = core::TrimBlanks(pair.substr(equals + 1));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
       }
@@ -119,10 +110,10 @@ std::string_view FindCookie(const Request& request, std::string_view name) {
 
 // The token of an "Authorization: Bearer <token>" header, empty otherwise.
 std::string_view FindBearer(const Request& request) {
-  std::string_view header = Trim(request.Header("Authorization"));
+  std::string_view header = core::TrimBlanks(request.Header("Authorization"));
   if (header.size() < 7) return {};
-  if (Lower(header.substr(0, 7)) != "bearer ") return {};
-  return Trim(header.substr(7));
+  if (core::AsciiLower(header.substr(0, 7)) != "bearer ") return {};
+  return core::TrimBlanks(header.substr(7));
 }
 
 Response Denied(std::string_view message) {
@@ -241,7 +232,7 @@ std::string Server::Impl::ClientIp(const Request& request, const std::string& pe
   // The proxy appends the address it saw; earlier entries are client claims.
   std::size_t comma = forwarded.rfind(',');
   std::string_view last =
-      Trim(comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1));
+      core::TrimBlanks(comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1));
   ErrorCode ec;
   asio::ip::address address = asio::ip::make_address(std::string(last), ec);
   return ec ? peer : address.to_string();
@@ -256,9 +247,9 @@ bool Server::Impl::OriginMatchesHost(const Request& request) const {
   }
   auto parsed = boost::urls::parse_absolute_uri(origin);
   if (!parsed) return false;
-  std::string scheme = Lower(ToStringView(parsed->scheme()));
+  std::string scheme = core::AsciiLower(ToStringView(parsed->scheme()));
   if (scheme != "http" && scheme != "https") return false;
-  return Lower(ToStringView(parsed->encoded_host_and_port())) == Lower(Trim(host));
+  return core::AsciiLower(ToStringView(parsed->encoded_host_and_port())) == core::AsciiLower(core::TrimBlanks(host));
 }
 
 Response Server::Impl::Deny(const Request& request, const domain::Principal* principal,
@@ -438,7 +429,7 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
         answer = ErrorResponse(413, core::ResourceExhausted("请求体过大"));
         linger = true;
       } else if (!parser.is_done()) {
-        if (Lower(request.Header("Expect")) == "100-continue") {
+        if (core::AsciiLower(request.Header("Expect")) == "100-continue") {
           beast_http::response<beast_http::empty_body> proceed{beast_http::status::continue_, 11};
           stream.expires_after(options.body_timeout);
           co_await beast_http::async_write(stream, proceed,

@@ -1,5 +1,7 @@
 #include "http/static_files.h"
 
+#include "core/strings.h"
+
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <charconv>
@@ -26,31 +28,20 @@ std::string_view HeaderOf(const Request& request, field name) {
   return {it->value().data(), it->value().size()};
 }
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 // True when Accept-Encoding lists gzip (or *) without q=0.
 bool AcceptsGzip(std::string_view header) {
-  std::string lower = Lower(header);
+  std::string lower = core::AsciiLower(header);
   std::string_view rest = lower;
   while (!rest.empty()) {
     std::size_t comma = rest.find(',');
-    std::string_view item = Trim(rest.substr(0, comma));
+    std::string_view item = core::TrimBlanks(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     std::size_t semicolon = item.find(';');
-    std::string_view coding = Trim(item.substr(0, semicolon));
+    std::string_view coding = core::TrimBlanks(item.substr(0, semicolon));
     if (coding != "gzip" && coding != "*") continue;
     if (semicolon == std::string_view::npos) return true;
-    std::string_view param = Trim(item.substr(semicolon + 1));
+    std::string_view param = core::TrimBlanks(item.substr(semicolon + 1));
     if (param.starts_with("q=")) {
       std::string_view q = param.substr(2);
       bool zero = !q.empty() && q.find_first_not_of("0.") == std::string_view::npos;
@@ -67,7 +58,7 @@ bool MatchesEtag(std::string_view header, std::string_view etag) {
   std::string_view rest = header;
   while (!rest.empty()) {
     std::size_t comma = rest.find(',');
-    std::string_view item = Trim(rest.substr(0, comma));
+    std::string_view item = core::TrimBlanks(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     if (item == "*") return true;
     if (item.starts_with("W/")) item.remove_prefix(2);
@@ -92,14 +83,14 @@ bool ParseNumber(std::string_view text, std::uint64_t& out) {
 // file), nullopt+!ignore when unsatisfiable (416).
 std::optional<ByteRange> ParseRange(std::string_view header, std::uint64_t size, bool& ignore) {
   ignore = true;
-  header = Trim(header);
+  header = core::TrimBlanks(header);
   if (!header.starts_with("bytes=")) return std::nullopt;
-  std::string_view spec = Trim(header.substr(6));
+  std::string_view spec = core::TrimBlanks(header.substr(6));
   if (spec.find(',') != std::string_view::npos) return std::nullopt;
   std::size_t dash = spec.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  std::string_view first_text = Trim(spec.substr(0, dash));
-  std::string_view last_text = Trim(spec.substr(dash + 1));
+  std::string_view first_text = core::TrimBlanks(spec.substr(0, dash));
+  std::string_view last_text = core::TrimBlanks(spec.substr(dash + 1));
   ByteRange range;
   if (first_text.empty()) {  // suffix: the last n bytes
     std::uint64_t n = 0;
@@ -153,7 +144,7 @@ std::string MakeEtag(std::uint64_t size, fs::file_time_type mtime, std::string_v
 std::string_view MimeTypeFor(std::string_view file_name) {
   std::size_t dot = file_name.rfind('.');
   if (dot == std::string_view::npos) return "application/octet-stream";
-  std::string ext = Lower(file_name.substr(dot + 1));
+  std::string ext = core::AsciiLower(file_name.substr(dot + 1));
   if (ext == "html" || ext == "htm") return "text/html; charset=utf-8";
   if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
   if (ext == "css") return "text/css; charset=utf-8";

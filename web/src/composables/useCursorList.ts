@@ -1,4 +1,4 @@
-import { ref, shallowRef } from 'vue'
+import { reactive, ref, shallowRef } from 'vue'
 import type { Query } from '@/api/http'
 import type { Page } from '@/api/types'
 import { errorMessage } from '@/utils/form'
@@ -52,4 +52,29 @@ export function useCursorList<T>(fetchPage: (query: Query) => Promise<Page<T>>, 
   }
 
   return { items, nextCursor, loading, error, reload, loadMore, replace }
+}
+
+export type CursorList<T> = ReturnType<typeof useCursorList<T>>
+
+/**
+ * Search-form state for a cursor list: `query` holds the form's values, `search()` reloads
+ * the list with them (through `toFilters` when given) and `reset()` restores the defaults
+ * and searches again.
+ */
+export function useListSearch<Q extends Record<string, unknown>>(
+  list: Pick<CursorList<unknown>, 'reload'>,
+  defaults: () => Q,
+  toFilters: (query: Q) => Query = (query) => ({ ...query }) as Query,
+) {
+  const query = reactive(defaults()) as Q
+
+  function search() {
+    void list.reload(toFilters(query))
+  }
+  function reset() {
+    Object.assign(query, defaults())
+    search()
+  }
+
+  return { query, search, reset }
 }

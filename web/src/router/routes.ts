@@ -1,4 +1,4 @@
-import type { RouteRecordRaw } from 'vue-router'
+import type { RouteComponent, RouteMeta, RouteRecordRaw } from 'vue-router'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -11,72 +11,56 @@ declare module 'vue-router' {
   }
 }
 
+/** A named page route whose view is loaded on first visit. */
+export function page(
+  path: string,
+  name: string,
+  view: () => Promise<RouteComponent | { default: RouteComponent }>,
+  meta: RouteMeta,
+): RouteRecordRaw {
+  return { path, name, component: view, meta }
+}
+
 export const routes: RouteRecordRaw[] = [
-  {
-    path: '/login',
-    name: 'login',
-    component: () => import('@/views/LoginView.vue'),
-    meta: { public: true, titleKey: 'login.title' },
-  },
+  page('/login', 'login', () => import('@/views/LoginView.vue'), {
+    public: true,
+    titleKey: 'login.title',
+  }),
   {
     path: '/',
     component: () => import('@/layouts/AppLayout.vue'),
     children: [
       { path: '', redirect: '/home' },
-      {
-        path: 'home',
-        name: 'home',
-        component: () => import('@/views/HomeView.vue'),
-        meta: { titleKey: 'menu.home' },
-      },
-      {
-        path: 'system/units',
-        name: 'units',
-        component: () => import('@/views/UnitsView.vue'),
-        meta: { permission: 'system:unit:list', titleKey: 'menu.units' },
-      },
-      {
-        path: 'system/users',
-        name: 'users',
-        component: () => import('@/views/UsersView.vue'),
-        meta: { permission: 'system:user:list', titleKey: 'menu.users' },
-      },
-      {
-        path: 'system/roles',
-        name: 'roles',
-        component: () => import('@/views/RolesView.vue'),
-        meta: { permission: 'system:role:list', titleKey: 'menu.roles' },
-      },
-      {
-        path: 'system/tokens',
-        name: 'tokens',
-        component: () => import('@/views/TokensView.vue'),
-        meta: { permission: 'system:token:list', titleKey: 'menu.tokens' },
-      },
-      {
-        path: 'audit',
-        name: 'audit',
-        component: () => import('@/views/AuditView.vue'),
-        meta: { permission: 'audit:event:list', titleKey: 'menu.audit' },
-      },
-      {
-        path: 'account',
-        name: 'account',
-        component: () => import('@/views/AccountView.vue'),
-        meta: { titleKey: 'menu.account' },
-      },
-      {
-        path: '403',
-        name: 'forbidden',
-        component: () => import('@/views/ForbiddenView.vue'),
-        meta: { titleKey: 'errors.forbidden' },
-      },
-      {
-        path: ':pathMatch(.*)*',
-        name: 'not-found',
-        component: () => import('@/views/NotFoundView.vue'),
-        meta: { titleKey: 'errors.notFound' },
-      },
+      page('home', 'home', () => import('@/views/HomeView.vue'), { titleKey: 'menu.home' }),
+      page('system/units', 'units', () => import('@/views/UnitsView.vue'), {
+        permission: 'system:unit:list',
+        titleKey: 'menu.units',
+      }),
+      page('system/users', 'users', () => import('@/views/UsersView.vue'), {
+        permission: 'system:user:list',
+        titleKey: 'menu.users',
+      }),
+      page('system/roles', 'roles', () => import('@/views/RolesView.vue'), {
+        permission: 'system:role:list',
+        titleKey: 'menu.roles',
+      }),
+      page('system/tokens', 'tokens', () => import('@/views/TokensView.vue'), {
+        permission: 'system:token:list',
+        titleKey: 'menu.tokens',
+      }),
+      page('audit', 'audit', () => import('@/views/AuditView.vue'), {
+        permission: 'audit:event:list',
+        titleKey: 'menu.audit',
+      }),
+      page('account', 'account', () => import('@/views/AccountView.vue'), {
+        titleKey: 'menu.account',
+      }),
+      page('403', 'forbidden', () => import('@/views/ForbiddenView.vue'), {
+        titleKey: 'errors.forbidden',
+      }),
+      page(':pathMatch(.*)*', 'not-found', () => import('@/views/NotFoundView.vue'), {
+        titleKey: 'errors.notFound',
+      }),
     ],
   },
 ]

@@ -67,6 +67,7 @@ CREATE TABLE sessions (
   CONSTRAINT sessions_token_unique UNIQUE (token_hash)
 );
 CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expires ON sessions(expires_at);
 
 -- Failed logins by login name, whether or not such a user exists.
 CREATE TABLE login_failures (
@@ -76,6 +77,7 @@ CREATE TABLE login_failures (
   client_ip TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX login_failures_name_at ON login_failures(username, at);
+CREATE INDEX login_failures_at ON login_failures(at);
 
 CREATE TABLE login_locks (
   username TEXT PRIMARY KEY,
