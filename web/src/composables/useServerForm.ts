@@ -1,4 +1,4 @@
-import { reactive, ref, useTemplateRef } from 'vue'
+import { reactive, ref, useTemplateRef, watch } from 'vue'
 import { ElMessage, type FormInstance } from 'element-plus'
 import { t } from '@/i18n'
 import { errorMessage, fieldErrorFor, type FieldMap } from '@/utils/form'
@@ -12,12 +12,15 @@ import { errorMessage, fieldErrorFor, type FieldMap } from '@/utils/form'
  * Resolves to true when `action` completed. The form element must carry `ref="formRef"`
  * (or the `refName` given). Call from a component's setup.
  */
+/** What the composable needs of the form (an el-form or a FormDialog). */
+export type FormHandle = Pick<FormInstance, 'validate' | 'clearValidate'>
+
 export function useServerForm(
   formProps: readonly string[],
   fieldMap: FieldMap = {},
   refName = 'formRef',
 ) {
-  const formRef = useTemplateRef<FormInstance>(refName)
+  const formRef = useTemplateRef<FormHandle>(refName)
   const fieldErrors = reactive<Record<string, string>>({})
   const saving = ref(false)
 
@@ -29,6 +32,22 @@ export function useServerForm(
   function resetErrors() {
     clearFieldErrors()
     formRef.value?.clearValidate()
+  }
+
+  /**
+   * Each time `isOpen()` turns true (and at once when `immediate`), runs `fill()` to load the
+   * form's values and clears earlier errors.
+   */
+  function whenOpened(isOpen: () => boolean, fill: () => void, immediate = false) {
+    watch(
+      isOpen,
+      (open) => {
+        if (!open) return
+        fill()
+        resetErrors()
+      },
+      { immediate },
+    )
   }
 
   async function submit(action: () => Promise<void>): Promise<boolean> {
@@ -49,5 +68,5 @@ export function useServerForm(
     }
   }
 
-  return { formRef, fieldErrors, saving, clearFieldErrors, resetErrors, submit }
+  return { formRef, fieldErrors, saving, clearFieldErrors, resetErrors, whenOpened, submit }
 }
