@@ -327,28 +327,31 @@ Status Accounts::Logout(const Principal& who, const RequestMeta& meta) {
 Result<Principal> Accounts::AuthenticateSession(std::string_view token) {
   if (token.empty() || token.size() > 128) return core::Unauthenticated("请先登录");
   const std::int64_t now = clock_.NowMs();
-  const store::Blob hash = HashToken(token);
-  const std::string key(hash.begin(), hash.end());
+  // The cache is keyed by the token itself (memory only): a hit then costs
+  // no hashing. The database only ever sees the token's hash.
+  const std::string key(token);
   const std::uint64_t generation = generation_.load();
 
-  std::optional<CachedSession> cached;
+  std::optional<Principal> principal;
+  std::int64_t last_seen_at = 0;
   {
     std::lock_guard lock(cache_mu_);
     auto it = cache_.find(key);
     if (it != cache_.end()) {
       if (it->second.generation == generation &&
           now - it->second.loaded_at < policy_.session_cache_ms) {
-        cached = it->second;
+        principal = it->second.principal;
+        last_seen_at = it->second.last_seen_at;
       } else {
         cache_.erase(it);
       }
     }
   }
-  if (!cached) {
+  if (!principal) {
     std::optional<store::SessionRecord> session;
     std::optional<store::UserRecord> user;
     TRY(db_.Read([&](store::Conn& conn) -> Status {
-      session = TRY(store::FindSessionByHash(conn, hash));
+      session = TRY(store::FindSessionByHash(conn, HashToken(token)));
       if (session) user = TRY(store::FindUser(conn, session->user_id));
       return core::Ok();
     }));
@@ -364,27 +367,27 @@ Result<Principal> Accounts::AuthenticateSession(std::string_view token) {
     entry.last_seen_at = session->last_seen_at;
     entry.generation = generation;
     entry.loaded_at = now;
-    cached = entry;
+    principal = entry.principal;
+    last_seen_at = entry.last_seen_at;
     std::lock_guard lock(cache_mu_);
     if (cache_.size() >= 10000) cache_.clear();  // bounded; it refills on demand
     cache_[key] = std::move(entry);
   }
-  const Principal& p = cached->principal;
-  if (now >= p.expires_at_ms) return core::Unauthenticated("登录已过期，请重新登录");
-  const std::int64_t idle = p.admin_class != AdminClass::kNone ? policy_.admin_idle_timeout_ms
-                                                               : policy_.idle_timeout_ms;
-  if (now - cached->last_seen_at >= idle) {
-    return core::Unauthenticated("长时间未操作，请重新登录");
-  }
+  if (now >= principal->expires_at_ms) return core::Unauthenticated("登录已过期，请重新登录");
+  const std::int64_t idle = principal->admin_class != AdminClass::kNone
+                                ? policy_.admin_idle_timeout_ms
+                                : policy_.idle_timeout_ms;
+  if (now - last_seen_at >= idle) return core::Unauthenticated("长时间未操作，请重新登录");
   // Refreshing the idle timer costs a write; do it only when a tenth of the
   // idle period (at most a minute) has passed, which keeps reads read-only.
   const std::int64_t refresh = std::min<std::int64_t>(60'000, idle / 10);
-  if (now - cached->last_seen_at >= refresh) {
-    TRY(db_.Write([&](store::Conn& conn) { return store::TouchSession(conn, p.credential_id, now); }));
+  if (now - last_seen_at >= refresh) {
+    const std::int64_t session_id = principal->credential_id;
+    TRY(db_.Write([&](store::Conn& conn) { return store::TouchSession(conn, session_id, now); }));
     std::lock_guard lock(cache_mu_);
     if (auto it = cache_.find(key); it != cache_.end()) it->second.last_seen_at = now;
   }
-  return p;
+  return std::move(*principal);
 }
 
 Result<Principal> Accounts::AuthenticateApiToken(std::string_view token) {

@@ -242,7 +242,7 @@ class Accounts {
 
   std::atomic<std::uint64_t> generation_{1};  // bumped after every committed change
   std::mutex cache_mu_;                       // guards cache_
-  std::unordered_map<std::string, CachedSession> cache_;  // by session token hash
+  std::unordered_map<std::string, CachedSession> cache_;  // by session token
 };
 
 }  // namespace lvyuan::domain

@@ -26,7 +26,14 @@ Metrics::Metrics(std::string version) : version_(std::move(version)) {}
 void Metrics::RecordRequest(std::string_view route, std::string_view method, unsigned status,
                             double duration_seconds) {
   std::lock_guard lock(mu_);
-  ++requests_[std::make_tuple(std::string(route), std::string(method), status)];
+  // Look up without building strings: only a route's first request allocates.
+  auto key = std::make_tuple(route, method, status);
+  auto counter = requests_.find(key);
+  if (counter == requests_.end()) {
+    counter = requests_.emplace(std::make_tuple(std::string(route), std::string(method), status), 0)
+                  .first;
+  }
+  ++counter->second;
   auto it = durations_.find(route);
   if (it == durations_.end()) it = durations_.emplace(std::string(route), Histogram{}).first;
   Histogram& histogram = it->second;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -176,9 +177,15 @@ struct Server::Impl {
         hooks(std::move(h)),
         metrics(m),
         static_files(options.web_root),
-        ioc(options.threads > 0 ? options.threads : 1),
+        ioc(1),
         acceptor_strand(asio::make_strand(ioc)),
-        acceptor(acceptor_strand) {}
+        acceptor(acceptor_strand) {
+    const int threads = options.threads > 0 ? options.threads : 1;
+    for (int i = 0; i < threads; ++i) {
+      workers.push_back(std::make_unique<asio::io_context>(1));
+      work_guards.emplace_back(asio::make_work_guard(*workers.back()));
+    }
+  }
 
   const ServerOptions options;
   Router& router;
@@ -186,7 +193,14 @@ struct Server::Impl {
   Metrics& metrics;
   const StaticFiles static_files;
 
+  // The acceptor, the signal set and the drain timer run on ioc (the thread
+  // that calls Run); connections are handed round-robin to the workers, one
+  // single-threaded io_context per thread, so a connection's handlers never
+  // need a strand or a lock.
   asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> workers;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_guards;
+  std::size_t next_worker = 0;  // only touched by the accept loop
   // The acceptor, the signal set and the drain timer live on this strand.
   asio::strand<asio::io_context::executor_type> acceptor_strand;
   tcp::acceptor acceptor;
@@ -196,6 +210,13 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::mutex connections_mu;  // guards connections
   std::set<std::shared_ptr<Connection>> connections;
+
+  // Ends Run(): stops the acceptor's context and every worker.
+  void StopAll() {
+    for (auto& guard : work_guards) guard.reset();
+    for (auto& worker : workers) worker->stop();
+    ioc.stop();
+  }
 
   void Register(const std::shared_ptr<Connection>& connection) {
     std::lock_guard lock(connections_mu);
@@ -517,7 +538,7 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
 
 asio::awaitable<void> Server::Impl::AcceptLoop() {
   for (;;) {
-    tcp::socket socket(asio::make_strand(ioc));
+    tcp::socket socket(workers[next_worker++ % workers.size()]->get_executor());
     ErrorCode ec;
     co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (stopping.load() || !acceptor.is_open()) co_return;
@@ -571,7 +592,7 @@ void Server::Impl::WaitForDrain(std::chrono::steady_clock::time_point deadline) 
     if (ConnectionCount() != 0) {
       spdlog::warn("stopping with {} connection(s) still open", ConnectionCount());
     }
-    ioc.stop();
+    StopAll();
     return;
   }
   drain_timer->expires_after(std::chrono::milliseconds(20));
@@ -607,7 +628,7 @@ Server::Server(ServerOptions options, Router& router, Hooks hooks)
 }
 
 Server::~Server() {
-  if (impl_) impl_->ioc.stop();
+  if (impl_) impl_->StopAll();
 }
 
 core::Status Server::Start() {
@@ -647,10 +668,11 @@ core::Status Server::Start() {
 }
 
 void Server::Run() {
-  int extra = impl_->options.threads > 1 ? impl_->options.threads - 1 : 0;
   std::vector<std::thread> pool;
-  pool.reserve(static_cast<std::size_t>(extra));
-  for (int i = 0; i < extra; ++i) pool.emplace_back([this] { impl_->ioc.run(); });
+  pool.reserve(impl_->workers.size());
+  for (auto& worker : impl_->workers) {
+    pool.emplace_back([context = worker.get()] { context->run(); });
+  }
   impl_->ioc.run();
   for (std::thread& thread : pool) thread.join();
   FlushAccessLog();
