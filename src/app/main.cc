@@ -1,9 +1,9 @@
 // lvyuan: the command line. `lvyuan --help` lists the verbs; each has --help.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   auto log = spdlog::stderr_color_mt("lvyuan");
   spdlog::set_default_logger(log);
 
-  CLI::App cli{"绿源 lvyuan — 环境资源执法司法协同平台 (environmental enforcement–judicial collaboration)"};
+  CLI::App cli{
+      "绿源 lvyuan — 环境资源执法司法协同平台 (environmental enforcement–judicial collaboration)"};
   cli.require_subcommand(1);
   lvyuan::app::CommonOptions common;
   auto add_common = [&common](CLI::App* sub) {

@@ -77,8 +77,10 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
   policy.lockout_window_ms = c.auth.lockout_window_s * 1000;
   policy.lockout_duration_ms = c.auth.lockout_duration_s * 1000;
   policy.password_min_length = static_cast<std::size_t>(c.auth.password_min_length);
-  if (c.auth.argon2_ops > 0) policy.hash_params.opslimit = static_cast<unsigned long long>(c.auth.argon2_ops);
-  if (c.auth.argon2_mem_kib > 0) policy.hash_params.memlimit = static_cast<std::size_t>(c.auth.argon2_mem_kib) * 1024;
+  if (c.auth.argon2_ops > 0)
+    policy.hash_params.opslimit = static_cast<unsigned long long>(c.auth.argon2_ops);
+  if (c.auth.argon2_mem_kib > 0)
+    policy.hash_params.memlimit = static_cast<std::size_t>(c.auth.argon2_mem_kib) * 1024;
   rt->accounts_ = std::make_unique<domain::Accounts>(*rt->db_, *rt->catalog_, *rt->regions_,
                                                      rt->clock_, policy);
   TRY(rt->accounts_->Initialize());
@@ -104,8 +106,9 @@ core::Status Runtime::Serve() {
     if (std::filesystem::exists(fallback / "index.html")) web_root = fallback;
   }
   if (!std::filesystem::exists(web_root / "index.html")) {
-    spdlog::warn("web UI not built: {} has no index.html (run scripts/run or npm run build in web/)",
-                 web_root.string());
+    spdlog::warn(
+        "web UI not built: {} has no index.html (run scripts/run or npm run build in web/)",
+        web_root.string());
   }
   so.web_root = web_root;
 
@@ -133,8 +136,8 @@ core::Result<std::vector<domain::DemoAccount>> Runtime::Demo(const std::string& 
 
 core::Result<std::int64_t> Runtime::ResolveUnit(const std::string& id_or_name) {
   const auto cli = domain::Accounts::CommandLine();
-  if (!id_or_name.empty() &&
-      id_or_name.find_first_not_of("0123456789") == std::string::npos && id_or_name.size() < 18) {
+  if (!id_or_name.empty() && id_or_name.find_first_not_of("0123456789") == std::string::npos &&
+      id_or_name.size() < 18) {
     auto unit = TRY(accounts_->GetUnit(cli, std::stoll(id_or_name)));
     return unit.id;
   }

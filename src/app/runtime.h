@@ -32,8 +32,7 @@ class Runtime {
   // Loads the config (file, then LVYUAN_* environment, then flags), the data
   // files, opens and migrates the store. Errors with a field name a config
   // key (the caller exits 2).
-  static core::Result<std::unique_ptr<Runtime>> Open(const CommonOptions& options,
-                                                     bool for_server);
+  static core::Result<std::unique_ptr<Runtime>> Open(const CommonOptions& options, bool for_server);
 
   // Serves until SIGTERM/SIGINT; prints "lvyuan listening on http://…" once
   // bound.
@@ -48,7 +47,6 @@ class Runtime {
   const std::filesystem::path& data_dir() const { return data_dir_; }
 
  private:
-
   Config config_;
   std::filesystem::path data_dir_;     // deployment state
   std::filesystem::path catalog_dir_;  // shipped data

@@ -70,8 +70,8 @@ bool IsIsoDate(std::string_view text) {
 bool ParseIsoTime(std::string_view s, std::int64_t* unix_ms) {
   year_month_day ymd;
   if (!ParseDate(s, &ymd)) return false;
-  std::int64_t base = static_cast<std::int64_t>(sys_days{ymd}.time_since_epoch().count()) *
-                      86'400'000;
+  std::int64_t base =
+      static_cast<std::int64_t>(sys_days{ymd}.time_since_epoch().count()) * 86'400'000;
   if (s.size() == 10) {
     *unix_ms = base - kChinaOffsetMs;
     return true;

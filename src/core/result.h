@@ -68,12 +68,13 @@ template <typename T = void>
 class [[nodiscard]] Result {
  public:
   using value_type = T;
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value)
+      : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
   template <typename U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, Error> &&
-             !std::is_same_v<std::decay_t<U>, Result>)
-  Result(U&& value) : state_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Error> &&
+           !std::is_same_v<std::decay_t<U>, Result>) Result(U&& value)
+      : state_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -154,11 +155,10 @@ decltype(auto) TakeValue(R&& r) {
 // Uses a GNU statement expression, which GCC and Clang both accept.
 #define LVYUAN_CONCAT_INNER(a, b) a##b
 #define LVYUAN_CONCAT(a, b) LVYUAN_CONCAT_INNER(a, b)
-#define TRY(expr)                                                       \
-  ({                                                                    \
-    auto&& LVYUAN_CONCAT(try_result_, __LINE__) = (expr);               \
-    if (!LVYUAN_CONCAT(try_result_, __LINE__).ok())                     \
-      return std::move(LVYUAN_CONCAT(try_result_, __LINE__)).error();   \
-    ::lvyuan::core::internal::TakeValue(                                \
-        std::move(LVYUAN_CONCAT(try_result_, __LINE__)));               \
+#define TRY(expr)                                                                         \
+  ({                                                                                      \
+    auto&& LVYUAN_CONCAT(try_result_, __LINE__) = (expr);                                 \
+    if (!LVYUAN_CONCAT(try_result_, __LINE__).ok())                                       \
+      return std::move(LVYUAN_CONCAT(try_result_, __LINE__)).error();                     \
+    ::lvyuan::core::internal::TakeValue(std::move(LVYUAN_CONCAT(try_result_, __LINE__))); \
   })

@@ -51,9 +51,7 @@ TEST(ResultTest, HoldsMoveOnlyValues) {
   EXPECT_EQ(*p, 7);
 }
 
-TEST(ResultTest, LockedHasItsOwnName) {
-  EXPECT_EQ(ErrorCodeName(Locked("x").code), "LOCKED");
-}
+TEST(ResultTest, LockedHasItsOwnName) { EXPECT_EQ(ErrorCodeName(Locked("x").code), "LOCKED"); }
 
 }  // namespace
 }  // namespace lvyuan::core

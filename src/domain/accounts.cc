@@ -50,11 +50,12 @@ Status ValidateUsername(std::string_view u) {
 
 Status RequireText(std::string_view value, std::string_view field, std::string_view label,
                    std::size_t max_chars) {
-  if (value.empty()) return core::InvalidArgument(std::string(label) + "不能为空", std::string(field));
+  if (value.empty())
+    return core::InvalidArgument(std::string(label) + "不能为空", std::string(field));
   if (core::Utf8Length(value) > max_chars) {
-    return core::InvalidArgument(std::string(label) + "过长（最多 " + std::to_string(max_chars) +
-                                     " 个字符）",
-                                 std::string(field));
+    return core::InvalidArgument(
+        std::string(label) + "过长（最多 " + std::to_string(max_chars) + " 个字符）",
+        std::string(field));
   }
   return core::Ok();
 }
@@ -62,9 +63,9 @@ Status RequireText(std::string_view value, std::string_view field, std::string_v
 Status LimitText(std::string_view value, std::string_view field, std::string_view label,
                  std::size_t max_chars) {
   if (core::Utf8Length(value) > max_chars) {
-    return core::InvalidArgument(std::string(label) + "过长（最多 " + std::to_string(max_chars) +
-                                     " 个字符）",
-                                 std::string(field));
+    return core::InvalidArgument(
+        std::string(label) + "过长（最多 " + std::to_string(max_chars) + " 个字符）",
+        std::string(field));
   }
   return core::Ok();
 }
@@ -225,9 +226,9 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
     return core::Locked(std::string(kLockedMessage));
   }
 
-  bool password_ok = crypto::VerifyPassword(user ? user->password_hash : dummy_hash_,
-                                            input.password) &&
-                     user.has_value();
+  bool password_ok =
+      crypto::VerifyPassword(user ? user->password_hash : dummy_hash_, input.password) &&
+      user.has_value();
   std::string failure;  // empty = success so far
   if (!password_ok) {
     failure = user ? "bad_password" : "unknown_user";
@@ -263,8 +264,7 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
       // Old failures no longer count towards a lock; keep the table small.
       TRY(store::PruneLoginFailures(conn, now - policy_.lockout_window_ms));
       TRY(store::InsertLoginFailure(conn, username, now, meta.client_ip));
-      auto count =
-          TRY(store::CountLoginFailures(conn, username, now - policy_.lockout_window_ms));
+      auto count = TRY(store::CountLoginFailures(conn, username, now - policy_.lockout_window_ms));
       TRY(AppendAudit(conn, &attempt, "auth.login", "user", username, "failed", meta,
                       DetailJson({{"reason", json::value(failure)}})));
       if (count >= policy_.lockout_threshold) {
@@ -319,8 +319,8 @@ Status Accounts::Logout(const Principal& who, const RequestMeta& meta) {
   const std::int64_t now = clock_.NowMs();
   return Write([&](store::Conn& conn) -> Status {
     TRY(store::RevokeSession(conn, who.credential_id, now));
-    return AppendAudit(conn, &who, "auth.logout", "user", std::to_string(who.user_id), "ok",
-                       meta, DetailJson({{"session", who.credential_id}}));
+    return AppendAudit(conn, &who, "auth.logout", "user", std::to_string(who.user_id), "ok", meta,
+                       DetailJson({{"session", who.credential_id}}));
   });
 }
 
@@ -425,8 +425,8 @@ bool Accounts::CheckCsrf(const Principal& who, std::string_view header_value) co
   return !who.csrf_token.empty() && crypto::ConstantTimeEqual(who.csrf_token, header_value);
 }
 
-void Accounts::RecordDenied(const Principal* who, std::string_view action,
-                            std::string_view reason, const RequestMeta& meta) {
+void Accounts::RecordDenied(const Principal* who, std::string_view action, std::string_view reason,
+                            const RequestMeta& meta) {
   // Best effort: a refused request must still be refused if logging fails.
   (void)Write([&](store::Conn& conn) {
     return AppendAudit(conn, who, action, "", "", "denied", meta,
@@ -453,7 +453,8 @@ Status Accounts::CheckPasswordPolicy(std::string_view username, std::string_view
     return core::InvalidArgument(
         "密码至少 " + std::to_string(policy_.password_min_length) + " 个字符", "password");
   }
-  if (password.size() > 128) return core::InvalidArgument("密码过长（最多 128 个字符）", "password");
+  if (password.size() > 128)
+    return core::InvalidArgument("密码过长（最多 128 个字符）", "password");
   if (NormaliseUsername(password) == NormaliseUsername(username)) {
     return core::InvalidArgument("密码不能与用户名相同", "password");
   }
@@ -555,7 +556,7 @@ Status Accounts::ValidateUnitFields(const store::UnitRecord& u) const {
 }
 
 Result<Page<store::UnitRecord>> Accounts::ListUnits(const Principal& who,
-                                                     store::UnitFilter filter) {
+                                                    store::UnitFilter filter) {
   if (!SeesAllUnits(who)) filter.only_unit_id = who.unit_id;
   filter.limit = std::clamp(filter.limit, 1, 200);
   const int want = filter.limit;
@@ -645,7 +646,8 @@ Result<store::UnitRecord> Accounts::UpdateUnit(const Principal& who, std::int64_
         // Refuse cycles: walk up from the new parent.
         std::int64_t cursor = **patch.parent_id;
         for (int depth = 0; depth < 64; ++depth) {
-          if (cursor == id) return core::InvalidArgument("上级单位不能是本单位或其下级", "parent_id");
+          if (cursor == id)
+            return core::InvalidArgument("上级单位不能是本单位或其下级", "parent_id");
           auto parent = TRY(store::FindUnit(conn, cursor));
           if (!parent) return core::InvalidArgument("上级单位不存在", "parent_id");
           if (!parent->parent_id) break;
@@ -678,9 +680,8 @@ Result<store::UnitRecord> Accounts::UpdateUnit(const Principal& who, std::int64_
 // ---------------------------------------------------------------- users
 
 bool Accounts::CanGrant(const Principal& who, const Role& role, std::string_view unit_type) const {
-  if (!role.unit_types.empty() &&
-      std::find(role.unit_types.begin(), role.unit_types.end(), unit_type) ==
-          role.unit_types.end()) {
+  if (!role.unit_types.empty() && std::find(role.unit_types.begin(), role.unit_types.end(),
+                                            unit_type) == role.unit_types.end()) {
     return false;
   }
   if (who.via == Principal::Via::kCommandLine) return true;
@@ -703,7 +704,8 @@ Status Accounts::CheckRoles(const Principal& who, const std::vector<std::string>
     if (r->exclusive) exclusive = true;
   }
   if (exclusive && wanted.size() > 1) {
-    return core::InvalidArgument("系统管理员、安全管理员、审计管理员（三员）不能兼任其他角色", "roles");
+    return core::InvalidArgument("系统管理员、安全管理员、审计管理员（三员）不能兼任其他角色",
+                                 "roles");
   }
   std::vector<std::string> touched;
   std::set_symmetric_difference(wanted.begin(), wanted.end(), had.begin(), had.end(),
@@ -725,7 +727,7 @@ Status Accounts::CheckRoles(const Principal& who, const std::vector<std::string>
 }
 
 Result<Page<store::UserRecord>> Accounts::ListUsers(const Principal& who,
-                                                     store::UserFilter filter) {
+                                                    store::UserFilter filter) {
   if (!SeesAllUnits(who)) {
     if (filter.unit_id && *filter.unit_id != who.unit_id) {
       return Page<store::UserRecord>{};  // another unit's users do not exist for the caller
@@ -815,8 +817,8 @@ Result<store::UserRecord> Accounts::CreateUser(const Principal& who, const UserI
 Result<store::UserRecord> Accounts::UpdateUser(const Principal& who, std::int64_t id,
                                                const UserPatch& patch, const RequestMeta& meta) {
   auto current = TRY(GetUser(who, id));
-  const bool edits_profile = patch.display_name || patch.enabled || patch.phone ||
-                             patch.certificate;
+  const bool edits_profile =
+      patch.display_name || patch.enabled || patch.phone || patch.certificate;
   const bool is_cli = who.via == Principal::Via::kCommandLine;
   if (edits_profile && !is_cli && !who.Has("system:user:edit")) {
     return core::PermissionDenied("无权修改用户资料");
@@ -847,7 +849,8 @@ Result<store::UserRecord> Accounts::UpdateUser(const Principal& who, std::int64_
     json::object changed;
     bool revoke_sessions = false;
     if (patch.display_name && *patch.display_name != user->display_name) {
-      changed["display_name"] = json::object{{"from", user->display_name}, {"to", *patch.display_name}};
+      changed["display_name"] =
+          json::object{{"from", user->display_name}, {"to", *patch.display_name}};
       user->display_name = *patch.display_name;
     }
     if (patch.phone && *patch.phone != user->phone) {
@@ -860,9 +863,8 @@ Result<store::UserRecord> Accounts::UpdateUser(const Principal& who, std::int64_
       if (!user->enabled) revoke_sessions = true;
     }
     if (patch.certificate) {
-      changed["certificate"] = (*patch.certificate)
-                                   ? json::value((*patch.certificate)->number)
-                                   : json::value(nullptr);
+      changed["certificate"] =
+          (*patch.certificate) ? json::value((*patch.certificate)->number) : json::value(nullptr);
       user->certificate = *patch.certificate;
     }
     if (patch.password) {
@@ -907,8 +909,8 @@ Status Accounts::ResetTotp(std::string_view username, const RequestMeta& meta) {
     user->updated_at = now;
     TRY(store::UpdateUser(conn, *user));
     TRY(store::RevokeUserSessions(conn, user->id, now));
-    return AppendAudit(conn, &cli, "user.totp.reset", "user", std::to_string(user->id), "ok",
-                       meta, "{}");
+    return AppendAudit(conn, &cli, "user.totp.reset", "user", std::to_string(user->id), "ok", meta,
+                       "{}");
   });
 }
 
@@ -973,7 +975,7 @@ Status Accounts::RevokeApiToken(const Principal& who, std::int64_t id, const Req
 // ---------------------------------------------------------------- audit
 
 Result<Page<store::AuditRecord>> Accounts::ListAudit(const Principal& who,
-                                                      store::AuditFilter filter) {
+                                                     store::AuditFilter filter) {
   if (who.via != Principal::Via::kCommandLine && !who.Has("audit:event:list")) {
     return core::PermissionDenied("只有审计管理员可以查看审计日志");
   }

@@ -18,8 +18,8 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -175,8 +175,7 @@ class Accounts {
   Status ChangeOwnPassword(const Principal& who, std::string_view current,
                            std::string_view replacement, const RequestMeta& meta);
   Result<TotpSetup> BeginTotpEnrolment(const Principal& who, const RequestMeta& meta);
-  Status ConfirmTotpEnrolment(const Principal& who, std::string_view code,
-                              const RequestMeta& meta);
+  Status ConfirmTotpEnrolment(const Principal& who, std::string_view code, const RequestMeta& meta);
 
   // --- units ---------------------------------------------------------------
   Result<Page<store::UnitRecord>> ListUnits(const Principal& who, store::UnitFilter filter);
@@ -240,8 +239,8 @@ class Accounts {
   std::vector<std::uint8_t> csrf_key_;  // set once by Initialize
   std::string dummy_hash_;              // verified for unknown users to even out timing
 
-  std::atomic<std::uint64_t> generation_{1};  // bumped after every committed change
-  std::mutex cache_mu_;                       // guards cache_
+  std::atomic<std::uint64_t> generation_{1};              // bumped after every committed change
+  std::mutex cache_mu_;                                   // guards cache_
   std::unordered_map<std::string, CachedSession> cache_;  // by session token
 };
 

@@ -233,13 +233,12 @@ TEST_F(AccountsTest, UnitAdminSeesOnlyItsOwnUnit) {
   EXPECT_EQ(accounts_->GetUser(admin, judge).error().code, core::ErrorCode::kNotFound);
   UserPatch p;
   p.enabled = false;
-  EXPECT_EQ(accounts_->UpdateUser(admin, judge, p, meta_).error().code,
-            core::ErrorCode::kNotFound);
+  EXPECT_EQ(accounts_->UpdateUser(admin, judge, p, meta_).error().code, core::ErrorCode::kNotFound);
   UserInput in{"sneaky", "越权", UnitId("湖州市中级人民法院"), {}, "Sturdy-Pass-2026"};
   EXPECT_EQ(accounts_->CreateUser(admin, in, meta_).error().code, core::ErrorCode::kNotFound);
   // A unit admin may grant business roles that fit the unit, not administrator roles.
-  UserInput officer{"new_officer", "新执法", admin.unit_id, {"enforcement_officer"},
-                    "Sturdy-Pass-2026"};
+  UserInput officer{
+      "new_officer", "新执法", admin.unit_id, {"enforcement_officer"}, "Sturdy-Pass-2026"};
   EXPECT_TRUE(accounts_->CreateUser(admin, officer, meta_).ok());
   UserInput judge_here{"odd_judge", "法官", admin.unit_id, {"judge"}, "Sturdy-Pass-2026"};
   EXPECT_EQ(accounts_->CreateUser(admin, judge_here, meta_).error().field, "roles");

@@ -1,11 +1,11 @@
 #include "domain/catalog.h"
 
-#include "core/strings.h"
-
 #include <algorithm>
 #include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
+
+#include "core/strings.h"
 
 namespace lvyuan::domain {
 namespace json = boost::json;

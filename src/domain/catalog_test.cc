@@ -29,9 +29,9 @@ TEST(CatalogTest, LoadsShippedRolesWithTheThreeSeparatedAdministrators) {
   EXPECT_TRUE(has(sec, "system:user:grant"));
   EXPECT_FALSE(has(sec, "audit:event:list"));
   EXPECT_EQ(aud->permissions, std::vector<std::string>{"audit:event:list"});
-  for (const char* code : {"unit_admin", "enforcement_officer", "legal_reviewer", "unit_leader",
-                           "judge", "clerk", "procurator", "police_officer", "mediator", "expert",
-                           "appraiser", "analyst"}) {
+  for (const char* code :
+       {"unit_admin", "enforcement_officer", "legal_reviewer", "unit_leader", "judge", "clerk",
+        "procurator", "police_officer", "mediator", "expert", "appraiser", "analyst"}) {
     EXPECT_NE(catalog->FindRole(code), nullptr) << code;
   }
   EXPECT_TRUE(catalog->FindRole("legal_reviewer")->requires_totp);
@@ -55,7 +55,8 @@ TEST(CatalogTest, CommonPasswordsMatchCaseInsensitively) {
 }
 
 TEST(CatalogTest, RejectsRoleWithUndeclaredPermission) {
-  auto dir = std::filesystem::temp_directory_path() / ("lvyuan-catalog-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("lvyuan-catalog-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir / "dicts");
   std::ofstream(dir / "roles.json")
       << R"({"permissions":{"a:b:c":{}},"roles":[{"code":"x","permissions":["a:b:d"]}]})";

@@ -129,14 +129,13 @@ Result<std::vector<DemoAccount>> CreateDemo(Accounts& accounts, const DemoOption
       in.password_hash = hash;
       in.totp_exempt = !options.require_totp;
       if (u.certificate == 1) {
-        in.certificate = store::Certificate{std::string("浙湖") + std::to_string(y) + "0" +
-                                                std::to_string(out.size() + 100),
-                                            "浙江省人民政府", std::to_string(y - 1) + "-01-01",
-                                            std::to_string(y + 4) + "-12-31"};
+        in.certificate = store::Certificate{
+            std::string("浙湖") + std::to_string(y) + "0" + std::to_string(out.size() + 100),
+            "浙江省人民政府", std::to_string(y - 1) + "-01-01", std::to_string(y + 4) + "-12-31"};
       } else if (u.certificate == 2) {
-        in.certificate = store::Certificate{"浙湖" + std::to_string(y - 6) + "0999",
-                                            "浙江省人民政府", std::to_string(y - 6) + "-01-01",
-                                            std::to_string(y - 1) + "-06-30"};
+        in.certificate =
+            store::Certificate{"浙湖" + std::to_string(y - 6) + "0999", "浙江省人民政府",
+                               std::to_string(y - 6) + "-01-01", std::to_string(y - 1) + "-06-30"};
       }
       TRY(accounts.CreateUser(cli, in, meta));
       account.created = true;

@@ -1,7 +1,5 @@
 #include "http/access_log.h"
 
-#include <thread>
-
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -12,6 +10,7 @@
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 namespace lvyuan::http {
 namespace {

@@ -1,7 +1,5 @@
 #include "http/json.h"
 
-#include "core/strings.h"
-
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/json/parse.hpp>
@@ -9,12 +7,13 @@
 #include <cctype>
 #include <limits>
 
+#include "core/strings.h"
+
 namespace lvyuan::http {
 namespace {
 
 constexpr std::string_view kInternalMessage = "服务器内部错误";
 constexpr std::string_view kJsonContentType = "application/json; charset=utf-8";
-
 
 }  // namespace
 

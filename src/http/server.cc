@@ -1,7 +1,5 @@
 #include "http/server.h"
 
-#include "core/strings.h"
-
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -31,6 +29,7 @@
 #include <random>
 #include <set>
 
+#include "core/strings.h"
 #include "http/access_log.h"
 #include "http/json.h"
 #include "http/static_files.h"
@@ -52,7 +51,6 @@ using ErrorCode = boost::system::error_code;
 // raw paths never become label values.
 constexpr std::string_view kUnmatchedRoute = "unmatched";
 constexpr std::string_view kStaticRoute = "static";
-
 
 std::string_view ToStringView(beast::string_view text) { return {text.data(), text.size()}; }
 
@@ -270,7 +268,8 @@ bool Server::Impl::OriginMatchesHost(const Request& request) const {
   if (!parsed) return false;
   std::string scheme = core::AsciiLower(ToStringView(parsed->scheme()));
   if (scheme != "http" && scheme != "https") return false;
-  return core::AsciiLower(ToStringView(parsed->encoded_host_and_port())) == core::AsciiLower(core::TrimBlanks(host));
+  return core::AsciiLower(ToStringView(parsed->encoded_host_and_port())) ==
+         core::AsciiLower(core::TrimBlanks(host));
 }
 
 Response Server::Impl::Deny(const Request& request, const domain::Principal* principal,

@@ -1,7 +1,5 @@
 #include "http/static_files.h"
 
-#include "core/strings.h"
-
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <charconv>
@@ -9,6 +7,7 @@
 #include <string>
 #include <system_error>
 
+#include "core/strings.h"
 #include "http/json.h"
 
 namespace lvyuan::http {
@@ -27,7 +26,6 @@ std::string_view HeaderOf(const Request& request, field name) {
   if (it == request.message.end()) return {};
   return {it->value().data(), it->value().size()};
 }
-
 
 // True when Accept-Encoding lists gzip (or *) without q=0.
 bool AcceptsGzip(std::string_view header) {

@@ -168,7 +168,7 @@ Result<Blob> PutSettingIfAbsent(Conn& conn, std::string_view key, const Blob& va
 }
 
 Result<std::int64_t> InsertUnit(Conn& conn, const UnitRecord& u) {
-  std::vector<Value> p{u.name,           u.type,          u.region_code,  OptInt(u.parent_id),
+  std::vector<Value> p{u.name,           u.type,          u.region_code,   OptInt(u.parent_id),
                        u.contact_person, u.contact_phone, Bool(u.enabled), u.created_at,
                        u.updated_at};
   auto row = conn.QueryOne(
@@ -187,9 +187,16 @@ Result<std::int64_t> InsertUnit(Conn& conn, const UnitRecord& u) {
 }
 
 Status UpdateUnit(Conn& conn, const UnitRecord& u) {
-  std::vector<Value> p{u.name,          u.type,          u.region_code, OptInt(u.parent_id),
-                       u.contact_person, u.contact_phone, Bool(u.enabled), u.updated_at,
-                       u.id,            u.version};
+  std::vector<Value> p{u.name,
+                       u.type,
+                       u.region_code,
+                       OptInt(u.parent_id),
+                       u.contact_person,
+                       u.contact_phone,
+                       Bool(u.enabled),
+                       u.updated_at,
+                       u.id,
+                       u.version};
   auto changed = conn.Exec(
       "UPDATE units SET name = ?, type = ?, region_code = ?, parent_id = ?, contact_person = ?, "
       "contact_phone = ?, enabled = ?, updated_at = ?, version = version + 1 "
@@ -306,10 +313,11 @@ Status UpdateUser(Conn& conn, const UserRecord& u) {
 
 Result<std::optional<UserRecord>> FindUser(Conn& conn, std::int64_t id) {
   std::array<Value, 1> p{id};
-  auto row = TRY(conn.QueryOne(std::string("SELECT ") + std::string(kUserColumns) +
-                                   " FROM users s JOIN units u ON u.id = s.unit_id "
-                    "LEFT JOIN login_locks l ON l.username = s.username WHERE s.id = ?",
-                               p));
+  auto row =
+      TRY(conn.QueryOne(std::string("SELECT ") + std::string(kUserColumns) +
+                            " FROM users s JOIN units u ON u.id = s.unit_id "
+                            "LEFT JOIN login_locks l ON l.username = s.username WHERE s.id = ?",
+                        p));
   if (!row) return std::optional<UserRecord>();
   auto user = UserFromRow(*row);
   user.roles = TRY(RolesOf(conn, user.id));
@@ -320,7 +328,7 @@ Result<std::optional<UserRecord>> FindUserByName(Conn& conn, std::string_view us
   std::array<Value, 1> p{std::string(username)};
   auto row = TRY(conn.QueryOne(std::string("SELECT ") + std::string(kUserColumns) +
                                    " FROM users s JOIN units u ON u.id = s.unit_id "
-                    "LEFT JOIN login_locks l ON l.username = s.username "
+                                   "LEFT JOIN login_locks l ON l.username = s.username "
                                    "WHERE s.username = ?",
                                p));
   if (!row) return std::optional<UserRecord>();
@@ -367,10 +375,10 @@ Result<std::vector<UserRecord>> ListUsers(Conn& conn, const UserFilter& f) {
 Status RecordLogin(Conn& conn, std::int64_t user_id, std::int64_t at,
                    std::optional<std::int64_t> totp_step) {
   std::array<Value, 3> p{at, OptInt(totp_step), user_id};
-  TRY(conn.Exec(
-      "UPDATE users SET last_login_at = ?, totp_last_step = COALESCE(?, totp_last_step) "
-      "WHERE id = ?",
-      p));
+  TRY(
+      conn.Exec("UPDATE users SET last_login_at = ?, totp_last_step = COALESCE(?, totp_last_step) "
+                "WHERE id = ?",
+                p));
   return core::Ok();
 }
 
@@ -379,14 +387,15 @@ Status SetUserRoles(Conn& conn, std::int64_t user_id, const std::vector<std::str
   TRY(conn.Exec("DELETE FROM user_roles WHERE user_id = ?", p));
   for (const auto& role : roles) {
     std::array<Value, 2> q{user_id, role};
-    TRY(conn.Exec("INSERT INTO user_roles (user_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING", q));
+    TRY(conn.Exec("INSERT INTO user_roles (user_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                  q));
   }
   return core::Ok();
 }
 
 Result<std::int64_t> InsertSession(Conn& conn, const SessionRecord& s) {
-  std::vector<Value> p{s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
-                       s.client_ip};
+  std::vector<Value> p{s.token_hash,   s.user_id,    s.created_at,
+                       s.last_seen_at, s.expires_at, s.client_ip};
   auto row = TRY(conn.QueryOne(
       "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, "
       "client_ip) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
@@ -444,11 +453,10 @@ Status InsertLoginFailure(Conn& conn, std::string_view username, std::int64_t at
   return core::Ok();
 }
 
-Result<std::int64_t> CountLoginFailures(Conn& conn, std::string_view username,
-                                        std::int64_t since) {
+Result<std::int64_t> CountLoginFailures(Conn& conn, std::string_view username, std::int64_t since) {
   std::array<Value, 2> p{std::string(username), since};
-  auto row = TRY(
-      conn.QueryOne("SELECT COUNT(*) FROM login_failures WHERE username = ? AND at >= ?", p));
+  auto row =
+      TRY(conn.QueryOne("SELECT COUNT(*) FROM login_failures WHERE username = ? AND at >= ?", p));
   return row ? row->Int(0) : 0;
 }
 
@@ -471,10 +479,10 @@ Result<std::int64_t> LockedUntil(Conn& conn, std::string_view username) {
 
 Status SetLock(Conn& conn, std::string_view username, std::int64_t until) {
   std::array<Value, 2> p{std::string(username), until};
-  TRY(conn.Exec(
-      "INSERT INTO login_locks (username, locked_until) VALUES (?, ?) "
-      "ON CONFLICT (username) DO UPDATE SET locked_until = excluded.locked_until",
-      p));
+  TRY(
+      conn.Exec("INSERT INTO login_locks (username, locked_until) VALUES (?, ?) "
+                "ON CONFLICT (username) DO UPDATE SET locked_until = excluded.locked_until",
+                p));
   return core::Ok();
 }
 
@@ -485,8 +493,13 @@ Status ClearLock(Conn& conn, std::string_view username) {
 }
 
 Result<std::int64_t> InsertApiToken(Conn& conn, const ApiTokenRecord& t) {
-  std::vector<Value> p{t.name,         t.token_hash, JoinComma(t.permissions), OptInt(t.unit_id),
-                       OptInt(t.created_by), t.created_at, OptInt(t.expires_at)};
+  std::vector<Value> p{t.name,
+                       t.token_hash,
+                       JoinComma(t.permissions),
+                       OptInt(t.unit_id),
+                       OptInt(t.created_by),
+                       t.created_at,
+                       OptInt(t.expires_at)};
   auto row = TRY(conn.QueryOne(
       "INSERT INTO api_tokens (name, token_hash, permissions, unit_id, created_by, created_at, "
       "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -533,10 +546,17 @@ Status TouchApiToken(Conn& conn, std::int64_t id, std::int64_t now) {
 }
 
 Result<std::int64_t> AppendAudit(Conn& conn, const AuditRecord& a) {
-  std::vector<Value> p{a.at,          OptInt(a.actor_user_id), a.actor_username,
-                       OptInt(a.actor_unit_id), a.action,      a.object_type,
-                       a.object_id,   a.outcome,               a.client_ip,
-                       a.request_id,  a.detail};
+  std::vector<Value> p{a.at,
+                       OptInt(a.actor_user_id),
+                       a.actor_username,
+                       OptInt(a.actor_unit_id),
+                       a.action,
+                       a.object_type,
+                       a.object_id,
+                       a.outcome,
+                       a.client_ip,
+                       a.request_id,
+                       a.detail};
   auto row = TRY(conn.QueryOne(
       "INSERT INTO audit_log (at, actor_user_id, actor_username, actor_unit_id, action, "
       "object_type, object_id, outcome, client_ip, request_id, detail) "

@@ -168,8 +168,7 @@ Result<std::int64_t> PruneSessions(Conn& conn, std::int64_t before);
 // Login failures and locks, keyed by login name.
 Status InsertLoginFailure(Conn& conn, std::string_view username, std::int64_t at,
                           std::string_view client_ip);
-Result<std::int64_t> CountLoginFailures(Conn& conn, std::string_view username,
-                                        std::int64_t since);
+Result<std::int64_t> CountLoginFailures(Conn& conn, std::string_view username, std::int64_t since);
 Status ClearLoginFailures(Conn& conn, std::string_view username);
 Result<std::int64_t> PruneLoginFailures(Conn& conn, std::int64_t before);
 Result<std::int64_t> LockedUntil(Conn& conn, std::string_view username);
