@@ -48,18 +48,6 @@ Status ValidateUsername(std::string_view u) {
   return core::Ok();
 }
 
-Status RequireText(std::string_view value, std::string_view field, std::string_view label,
-                   std::size_t max_chars) {
-  if (value.empty())
-    return core::InvalidArgument(std::string(label) + "不能为空", std::string(field));
-  if (core::Utf8Length(value) > max_chars) {
-    return core::InvalidArgument(
-        std::string(label) + "过长（最多 " + std::to_string(max_chars) + " 个字符）",
-        std::string(field));
-  }
-  return core::Ok();
-}
-
 Status LimitText(std::string_view value, std::string_view field, std::string_view label,
                  std::size_t max_chars) {
   if (core::Utf8Length(value) > max_chars) {
@@ -68,6 +56,14 @@ Status LimitText(std::string_view value, std::string_view field, std::string_vie
         std::string(field));
   }
   return core::Ok();
+}
+
+Status RequireText(std::string_view value, std::string_view field, std::string_view label,
+                   std::size_t max_chars) {
+  if (value.empty()) {
+    return core::InvalidArgument(std::string(label) + "不能为空", std::string(field));
+  }
+  return LimitText(value, field, label, max_chars);
 }
 
 Status ValidatePhone(std::string_view phone) {
@@ -106,6 +102,25 @@ json::array ToJson(const std::vector<std::string>& items) {
   json::array a;
   for (const auto& s : items) a.emplace_back(s);
   return a;
+}
+
+// One page of a keyset-paged list: asks the store for one row more than the
+// (clamped) limit to learn whether a next page exists.
+template <typename Filter, typename Record>
+Result<Page<Record>> ReadPage(store::Database& db, Filter filter, int max_limit,
+                              Result<std::vector<Record>> (*list)(store::Conn&, const Filter&)) {
+  const int want = std::clamp(filter.limit, 1, max_limit);
+  filter.limit = want + 1;
+  Page<Record> page;
+  TRY(db.Read([&](store::Conn& conn) -> Status {
+    page.items = TRY(list(conn, filter));
+    return core::Ok();
+  }));
+  if (static_cast<int>(page.items.size()) > want) {
+    page.items.resize(static_cast<std::size_t>(want));
+    page.next_after = page.items.back().id;
+  }
+  return page;
 }
 
 }  // namespace
@@ -157,7 +172,7 @@ bool Accounts::TotpRequired(const std::vector<std::string>& roles) const {
   });
 }
 
-Result<Principal> Accounts::PrincipalFor(const store::UserRecord& user) const {
+Principal Accounts::PrincipalFor(const store::UserRecord& user) const {
   Principal p;
   p.user_id = user.id;
   p.username = user.username;
@@ -259,7 +274,6 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
   }
 
   if (!failure.empty()) {
-    bool now_locked = false;
     TRY(Write([&](store::Conn& conn) -> Status {
       // Old failures no longer count towards a lock; keep the table small.
       TRY(store::PruneLoginFailures(conn, now - policy_.lockout_window_ms));
@@ -268,7 +282,6 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
       TRY(AppendAudit(conn, &attempt, "auth.login", "user", username, "failed", meta,
                       DetailJson({{"reason", json::value(failure)}})));
       if (count >= policy_.lockout_threshold) {
-        now_locked = true;
         TRY(store::SetLock(conn, username, now + policy_.lockout_duration_ms));
         TRY(store::ClearLoginFailures(conn, username));
         TRY(AppendAudit(conn, &attempt, "auth.lockout", "user", username, "denied", meta,
@@ -276,7 +289,7 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
       }
       return core::Ok();
     }));
-    (void)now_locked;  // the attempt that trips the lock still reads as a plain failure
+    // The attempt that trips the lock still reads as a plain failure.
     if (failure == "bad_totp") {
       return core::Error{core::ErrorCode::kUnauthenticated, "动态口令错误或已使用", "totp"};
     }
@@ -302,7 +315,7 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
     if (!fresh) return core::Internal("user vanished during login");
     TRY(store::ClearLoginFailures(conn, username));
     TRY(store::ClearLock(conn, username));
-    out.principal = TRY(PrincipalFor(*fresh));
+    out.principal = PrincipalFor(*fresh);
     out.principal.credential_id = session_id;
     out.principal.csrf_token = CsrfTokenFor(out.session_token);
     out.principal.expires_at_ms = out.expires_at_ms;
@@ -358,7 +371,7 @@ Result<Principal> Accounts::AuthenticateSession(std::string_view token) {
     if (!session || session->revoked_at || !user) return core::Unauthenticated("请先登录");
     if (!user->enabled || !user->unit_enabled) return core::Unauthenticated("账号已停用");
     CachedSession entry;
-    entry.principal = TRY(PrincipalFor(*user));
+    entry.principal = PrincipalFor(*user);
     entry.principal.via = Principal::Via::kSession;
     entry.principal.credential_id = session->id;
     entry.principal.csrf_token = CsrfTokenFor(token);
@@ -558,19 +571,7 @@ Status Accounts::ValidateUnitFields(const store::UnitRecord& u) const {
 Result<Page<store::UnitRecord>> Accounts::ListUnits(const Principal& who,
                                                     store::UnitFilter filter) {
   if (!SeesAllUnits(who)) filter.only_unit_id = who.unit_id;
-  filter.limit = std::clamp(filter.limit, 1, 200);
-  const int want = filter.limit;
-  filter.limit = want + 1;
-  Page<store::UnitRecord> page;
-  TRY(db_.Read([&](store::Conn& conn) -> Status {
-    page.items = TRY(store::ListUnits(conn, filter));
-    return core::Ok();
-  }));
-  if (static_cast<int>(page.items.size()) > want) {
-    page.items.resize(static_cast<std::size_t>(want));
-    page.next_after = page.items.back().id;
-  }
-  return page;
+  return ReadPage(db_, std::move(filter), 200, store::ListUnits);
 }
 
 Result<store::UnitRecord> Accounts::GetUnit(const Principal& who, std::int64_t id) {
@@ -734,19 +735,7 @@ Result<Page<store::UserRecord>> Accounts::ListUsers(const Principal& who,
     }
     filter.unit_id = who.unit_id;
   }
-  filter.limit = std::clamp(filter.limit, 1, 200);
-  const int want = filter.limit;
-  filter.limit = want + 1;
-  Page<store::UserRecord> page;
-  TRY(db_.Read([&](store::Conn& conn) -> Status {
-    page.items = TRY(store::ListUsers(conn, filter));
-    return core::Ok();
-  }));
-  if (static_cast<int>(page.items.size()) > want) {
-    page.items.resize(static_cast<std::size_t>(want));
-    page.next_after = page.items.back().id;
-  }
-  return page;
+  return ReadPage(db_, std::move(filter), 200, store::ListUsers);
 }
 
 Result<store::UserRecord> Accounts::GetUser(const Principal& who, std::int64_t id) {
@@ -979,19 +968,7 @@ Result<Page<store::AuditRecord>> Accounts::ListAudit(const Principal& who,
   if (who.via != Principal::Via::kCommandLine && !who.Has("audit:event:list")) {
     return core::PermissionDenied("只有审计管理员可以查看审计日志");
   }
-  filter.limit = std::clamp(filter.limit, 1, 500);
-  const int want = filter.limit;
-  filter.limit = want + 1;
-  Page<store::AuditRecord> page;
-  TRY(db_.Read([&](store::Conn& conn) -> Status {
-    page.items = TRY(store::ListAudit(conn, filter));
-    return core::Ok();
-  }));
-  if (static_cast<int>(page.items.size()) > want) {
-    page.items.resize(static_cast<std::size_t>(want));
-    page.next_after = page.items.back().id;
-  }
-  return page;
+  return ReadPage(db_, std::move(filter), 500, store::ListAudit);
 }
 
 }  // namespace lvyuan::domain

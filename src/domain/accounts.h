@@ -212,7 +212,7 @@ class Accounts {
   Status CheckPasswordPolicy(std::string_view username, std::string_view password) const;
 
  private:
-  Result<Principal> PrincipalFor(const store::UserRecord& user) const;
+  Principal PrincipalFor(const store::UserRecord& user) const;
   bool SeesAllUnits(const Principal& who) const;
   Status CheckRoles(const Principal& who, const std::vector<std::string>& roles,
                     const std::vector<std::string>& previous, const std::string& unit_type) const;

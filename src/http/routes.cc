@@ -30,33 +30,36 @@ std::string EncodeCursor(std::int64_t id) {
   return core::Base64UrlEncode(core::AsBytes(s));
 }
 
-Result<std::int64_t> DecodeCursor(const Request& r) {
-  auto c = r.Query("cursor");
-  if (!c || c->empty()) return std::int64_t{0};
-  auto bytes = core::Base64UrlDecode(*c);
-  if (!bytes.ok()) return core::InvalidArgument("分页游标无效", "cursor");
-  std::string s(bytes->begin(), bytes->end());
+// A non-negative decimal of at most `max_digits` digits, or nullopt.
+std::optional<std::int64_t> ParseDecimal(std::string_view text, std::size_t max_digits) {
+  if (text.empty() || text.size() > max_digits) return std::nullopt;
   std::int64_t v = 0;
-  if (s.empty() || s.size() > 18) return core::InvalidArgument("分页游标无效", "cursor");
-  for (char ch : s) {
-    if (ch < '0' || ch > '9') return core::InvalidArgument("分页游标无效", "cursor");
+  for (char ch : text) {
+    if (ch < '0' || ch > '9') return std::nullopt;
     v = v * 10 + (ch - '0');
   }
   return v;
 }
 
+Result<std::int64_t> DecodeCursor(const Request& r) {
+  auto c = r.Query("cursor");
+  if (!c || c->empty()) return std::int64_t{0};
+  auto bytes = core::Base64UrlDecode(*c);
+  if (!bytes.ok()) return core::InvalidArgument("分页游标无效", "cursor");
+  auto v = ParseDecimal(
+      std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), 18);
+  if (!v) return core::InvalidArgument("分页游标无效", "cursor");
+  return *v;
+}
+
 Result<int> LimitOf(const Request& r, int fallback, int max = 200) {
   auto l = r.Query("limit");
   if (!l || l->empty()) return fallback;
-  const std::string message = "每页条数应为 1 到 " + std::to_string(max) + " 的整数";
-  if (l->size() > 4) return core::InvalidArgument(message, "limit");
-  int v = 0;
-  for (char ch : *l) {
-    if (ch < '0' || ch > '9') return core::InvalidArgument(message, "limit");
-    v = v * 10 + (ch - '0');
+  auto v = ParseDecimal(*l, 4);
+  if (!v || *v < 1 || *v > max) {
+    return core::InvalidArgument("每页条数应为 1 到 " + std::to_string(max) + " 的整数", "limit");
   }
-  if (v < 1 || v > max) return core::InvalidArgument(message, "limit");
-  return v;
+  return static_cast<int>(*v);
 }
 
 Result<std::optional<bool>> BoolQuery(const Request& r, std::string_view name) {
@@ -70,13 +73,9 @@ Result<std::optional<bool>> BoolQuery(const Request& r, std::string_view name) {
 Result<std::optional<std::int64_t>> IntQuery(const Request& r, std::string_view name) {
   auto v = r.Query(name);
   if (!v || v->empty()) return std::optional<std::int64_t>();
-  if (v->size() > 18) return core::InvalidArgument("应为整数", std::string(name));
-  std::int64_t out = 0;
-  for (char ch : *v) {
-    if (ch < '0' || ch > '9') return core::InvalidArgument("应为整数", std::string(name));
-    out = out * 10 + (ch - '0');
-  }
-  return std::optional<std::int64_t>(out);
+  auto parsed = ParseDecimal(*v, 18);
+  if (!parsed) return core::InvalidArgument("应为整数", std::string(name));
+  return parsed;
 }
 
 std::string TextQuery(const Request& r, std::string_view name) {

@@ -65,6 +65,10 @@ UnitRecord UnitFromRow(const Row& r) {
   return u;
 }
 
+constexpr std::string_view kUserFrom =
+    " FROM users s JOIN units u ON u.id = s.unit_id "
+    "LEFT JOIN login_locks l ON l.username = s.username";
+
 constexpr std::string_view kUserColumns =
     "s.id, s.username, s.display_name, s.unit_id, u.name, u.type, u.enabled, s.password_hash, "
     "s.password_changed_at, s.phone, s.enabled, s.totp_secret, s.totp_pending_secret, "
@@ -217,24 +221,27 @@ Status UpdateUnit(Conn& conn, const UnitRecord& u) {
   return core::Ok();
 }
 
-Result<std::optional<UnitRecord>> FindUnit(Conn& conn, std::int64_t id) {
-  std::array<Value, 1> p{id};
+namespace {
+
+Result<std::optional<UnitRecord>> FindUnitWhere(Conn& conn, std::string_view condition,
+                                                Value value) {
+  std::array<Value, 1> p{std::move(value)};
   auto row = TRY(conn.QueryOne(std::string("SELECT ") + std::string(kUnitColumns) +
-                                   " FROM units u LEFT JOIN units p ON p.id = u.parent_id "
-                                   "WHERE u.id = ?",
+                                   " FROM units u LEFT JOIN units p ON p.id = u.parent_id WHERE " +
+                                   std::string(condition),
                                p));
   if (!row) return std::optional<UnitRecord>();
   return std::optional<UnitRecord>(UnitFromRow(*row));
 }
 
+}  // namespace
+
+Result<std::optional<UnitRecord>> FindUnit(Conn& conn, std::int64_t id) {
+  return FindUnitWhere(conn, "u.id = ?", id);
+}
+
 Result<std::optional<UnitRecord>> FindUnitByName(Conn& conn, std::string_view name) {
-  std::array<Value, 1> p{std::string(name)};
-  auto row = TRY(conn.QueryOne(std::string("SELECT ") + std::string(kUnitColumns) +
-                                   " FROM units u LEFT JOIN units p ON p.id = u.parent_id "
-                                   "WHERE u.name = ?",
-                               p));
-  if (!row) return std::optional<UnitRecord>();
-  return std::optional<UnitRecord>(UnitFromRow(*row));
+  return FindUnitWhere(conn, "u.name = ?", std::string(name));
 }
 
 Result<std::vector<UnitRecord>> ListUnits(Conn& conn, const UnitFilter& f) {
@@ -311,25 +318,13 @@ Status UpdateUser(Conn& conn, const UserRecord& u) {
   return core::Ok();
 }
 
-Result<std::optional<UserRecord>> FindUser(Conn& conn, std::int64_t id) {
-  std::array<Value, 1> p{id};
-  auto row =
-      TRY(conn.QueryOne(std::string("SELECT ") + std::string(kUserColumns) +
-                            " FROM users s JOIN units u ON u.id = s.unit_id "
-                            "LEFT JOIN login_locks l ON l.username = s.username WHERE s.id = ?",
-                        p));
-  if (!row) return std::optional<UserRecord>();
-  auto user = UserFromRow(*row);
-  user.roles = TRY(RolesOf(conn, user.id));
-  return std::optional<UserRecord>(std::move(user));
-}
+namespace {
 
-Result<std::optional<UserRecord>> FindUserByName(Conn& conn, std::string_view username) {
-  std::array<Value, 1> p{std::string(username)};
+Result<std::optional<UserRecord>> FindUserWhere(Conn& conn, std::string_view condition,
+                                                Value value) {
+  std::array<Value, 1> p{std::move(value)};
   auto row = TRY(conn.QueryOne(std::string("SELECT ") + std::string(kUserColumns) +
-                                   " FROM users s JOIN units u ON u.id = s.unit_id "
-                                   "LEFT JOIN login_locks l ON l.username = s.username "
-                                   "WHERE s.username = ?",
+                                   std::string(kUserFrom) + " WHERE " + std::string(condition),
                                p));
   if (!row) return std::optional<UserRecord>();
   auto user = UserFromRow(*row);
@@ -337,10 +332,19 @@ Result<std::optional<UserRecord>> FindUserByName(Conn& conn, std::string_view us
   return std::optional<UserRecord>(std::move(user));
 }
 
+}  // namespace
+
+Result<std::optional<UserRecord>> FindUser(Conn& conn, std::int64_t id) {
+  return FindUserWhere(conn, "s.id = ?", id);
+}
+
+Result<std::optional<UserRecord>> FindUserByName(Conn& conn, std::string_view username) {
+  return FindUserWhere(conn, "s.username = ?", std::string(username));
+}
+
 Result<std::vector<UserRecord>> ListUsers(Conn& conn, const UserFilter& f) {
-  std::string sql = std::string("SELECT ") + std::string(kUserColumns) +
-                    " FROM users s JOIN units u ON u.id = s.unit_id "
-                    "LEFT JOIN login_locks l ON l.username = s.username WHERE s.id > ?";
+  std::string sql = std::string("SELECT ") + std::string(kUserColumns) + std::string(kUserFrom) +
+                    " WHERE s.id > ?";
   std::vector<Value> p{f.after_id};
   if (!f.text_contains.empty()) {
     sql += " AND (s.username LIKE ? ESCAPE '\\' OR s.display_name LIKE ? ESCAPE '\\')";
