@@ -21,6 +21,7 @@
 #include "domain/accounts.h"
 #include "domain/catalog.h"
 #include "domain/demo.h"
+#include "record/log.h"
 #include "store/database.h"
 
 namespace lvyuan {
@@ -65,7 +66,9 @@ class Deployment {
     regions_ = std::make_unique<core::RegionCatalogue>(std::move(regions).value());
     domain::AuthPolicy policy;
     policy.hash_params = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
-    accounts_ = std::make_unique<domain::Accounts>(*db_, *catalog_, *regions_, clock_, policy);
+    log_ = std::move(record::Log::Open(*db_, clock_, crypto::HashAlgorithm::kSm3).value());
+    accounts_ =
+        std::make_unique<domain::Accounts>(*db_, *catalog_, *regions_, clock_, *log_, policy);
     Check(accounts_->Initialize(), "initialize");
     auto demo = domain::CreateDemo(*accounts_, {});
     Check(demo, "demo");
@@ -99,6 +102,7 @@ class Deployment {
   std::unique_ptr<domain::Catalog> catalog_;
   std::unique_ptr<core::RegionCatalogue> regions_;
   core::SystemClock clock_;
+  std::unique_ptr<record::Log> log_;
   std::unique_ptr<domain::Accounts> accounts_;
   std::string session_token_;
 };

@@ -57,6 +57,15 @@ struct AuthConfig {
   std::int64_t argon2_mem_kib = 0;  // 0: libsodium's interactive default
 };
 
+struct RecordConfig {
+  std::string hash = "sm3";       // sm3 | sha256; fixed at the first start
+  std::string signature = "sm2";  // sm2 | ed25519; the key made by migrate
+  // The checkpoint signing key (PEM, mode 0600); relative to data.var_dir.
+  std::string key_file = "record-key.pem";
+  std::int64_t checkpoint_every = 1000;     // events
+  std::int64_t checkpoint_interval_s = 60;  // seconds, when anything was appended
+};
+
 struct LogConfig {
   std::string level = "info";    // trace | debug | info | warn | error | critical | off
   std::string access_log = "-";  // "-" is stdout, otherwise a file path
@@ -67,6 +76,7 @@ struct Config {
   StoreConfig store;
   DataConfig data;
   AuthConfig auth;
+  RecordConfig record;
   LogConfig log;
 };
 

@@ -81,8 +81,12 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
     policy.hash_params.opslimit = static_cast<unsigned long long>(c.auth.argon2_ops);
   if (c.auth.argon2_mem_kib > 0)
     policy.hash_params.memlimit = static_cast<std::size_t>(c.auth.argon2_mem_kib) * 1024;
+  auto log =
+      record::Log::Open(*rt->db_, rt->clock_, TRY(record::ParseHashAlgorithm(c.record.hash)));
+  if (!log.ok()) return std::move(log).error();
+  rt->log_ = std::move(log).value();
   rt->accounts_ = std::make_unique<domain::Accounts>(*rt->db_, *rt->catalog_, *rt->regions_,
-                                                     rt->clock_, policy);
+                                                     rt->clock_, *rt->log_, policy);
   TRY(rt->accounts_->Initialize());
   if (for_server) TRY(http::ConfigureAccessLog(c.log.access_log));
   return rt;

@@ -14,6 +14,7 @@
 #include "domain/accounts.h"
 #include "domain/catalog.h"
 #include "domain/demo.h"
+#include "record/log.h"
 #include "store/database.h"
 
 namespace lvyuan::app {
@@ -44,6 +45,7 @@ class Runtime {
 
   store::Database& db() { return *db_; }
   domain::Accounts& accounts() { return *accounts_; }
+  record::Log& log() { return *log_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
 
  private:
@@ -54,6 +56,7 @@ class Runtime {
   std::unique_ptr<core::RegionCatalogue> regions_;
   std::unique_ptr<domain::Catalog> catalog_;
   std::unique_ptr<store::Database> db_;
+  std::unique_ptr<record::Log> log_;
   std::unique_ptr<domain::Accounts> accounts_;
 };
 

@@ -71,5 +71,11 @@ Error ResourceExhausted(std::string m) { return {ErrorCode::kResourceExhausted, 
 Error Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m), {}}; }
 Error Internal(std::string m) { return {ErrorCode::kInternal, std::move(m), {}}; }
 Error Locked(std::string m) { return {ErrorCode::kLocked, std::move(m), {}}; }
+Error DataLoss(std::string message, std::string field) {
+  return {ErrorCode::kDataLoss, std::move(message), std::move(field)};
+}
+Error OutOfRange(std::string message, std::string field) {
+  return {ErrorCode::kOutOfRange, std::move(message), std::move(field)};
+}
 
 }  // namespace lvyuan::core

@@ -63,6 +63,9 @@ Error ResourceExhausted(std::string message);
 Error Unavailable(std::string message);
 Error Internal(std::string message);
 Error Locked(std::string message);
+// Stored data is damaged or was altered (a record that fails verification).
+Error DataLoss(std::string message, std::string field = {});
+Error OutOfRange(std::string message, std::string field = {});
 
 template <typename T = void>
 class [[nodiscard]] Result {

@@ -92,10 +92,17 @@ Status ValidateCertificate(const store::Certificate& c) {
   return core::Ok();
 }
 
-std::string DetailJson(std::initializer_list<std::pair<std::string_view, json::value>> items) {
+json::object DetailJson(std::initializer_list<std::pair<std::string_view, json::value>> items) {
   json::object o;
   for (const auto& [k, v] : items) o[k] = v;
-  return json::serialize(o);
+  return o;
+}
+
+// The changes of a created object: every field from null to its value.
+json::object Created(std::initializer_list<std::pair<std::string_view, json::value>> items) {
+  json::object o;
+  for (const auto& [k, v] : items) o[k] = json::object{{"before", nullptr}, {"after", v}};
+  return o;
 }
 
 json::array ToJson(const std::vector<std::string>& items) {
@@ -118,7 +125,11 @@ Result<Page<Record>> ReadPage(store::Database& db, Filter filter, int max_limit,
   }));
   if (static_cast<int>(page.items.size()) > want) {
     page.items.resize(static_cast<std::size_t>(want));
-    page.next_after = page.items.back().id;
+    if constexpr (requires { page.items.back().seq; }) {
+      page.next_after = page.items.back().seq;
+    } else {
+      page.next_after = page.items.back().id;
+    }
   }
   return page;
 }
@@ -130,9 +141,14 @@ bool CertificateValid(const std::optional<store::Certificate>& cert, std::string
 }
 
 Accounts::Accounts(store::Database& db, const Catalog& catalog,
-                   const core::RegionCatalogue& regions, const core::Clock& clock,
+                   const core::RegionCatalogue& regions, const core::Clock& clock, record::Log& log,
                    AuthPolicy policy)
-    : db_(db), catalog_(catalog), regions_(regions), clock_(clock), policy_(std::move(policy)) {}
+    : db_(db),
+      catalog_(catalog),
+      regions_(regions),
+      clock_(clock),
+      log_(log),
+      policy_(std::move(policy)) {}
 
 Status Accounts::Initialize() {
   auto fresh = crypto::RandomBytes(32);
@@ -192,23 +208,23 @@ Principal Accounts::PrincipalFor(const store::UserRecord& user) const {
 
 Status Accounts::AppendAudit(store::Conn& conn, const Principal* who, std::string_view action,
                              std::string_view object_type, std::string_view object_id,
-                             std::string_view outcome, const RequestMeta& meta,
-                             std::string detail) {
-  store::AuditRecord a;
-  a.at = clock_.NowMs();
+                             std::string_view outcome, const RequestMeta& meta, json::object detail,
+                             json::object changes) {
+  record::EventInput e;
   if (who) {
-    if (who->user_id) a.actor_user_id = who->user_id;
-    a.actor_username = who->username;
-    if (who->unit_id) a.actor_unit_id = who->unit_id;
+    if (who->user_id) e.actor.user_id = who->user_id;
+    e.actor.username = who->username;
+    if (who->unit_id) e.actor.unit_id = who->unit_id;
   }
-  a.action = action;
-  a.object_type = object_type;
-  a.object_id = object_id;
-  a.outcome = outcome;
-  a.client_ip = meta.client_ip;
-  a.request_id = meta.request_id;
-  a.detail = detail.empty() ? "{}" : std::move(detail);
-  TRY(store::AppendAudit(conn, a));
+  e.action = action;
+  e.object_type = object_type;
+  e.object_id = object_id;
+  e.outcome = outcome;
+  e.client_ip = meta.client_ip;
+  e.request_id = meta.request_id;
+  e.detail = std::move(detail);
+  e.changes = std::move(changes);
+  TRY(log_.Append(conn, e));
   return core::Ok();
 }
 
@@ -498,7 +514,7 @@ Status Accounts::ChangeOwnPassword(const Principal& who, std::string_view curren
     fresh->updated_at = now;
     TRY(store::UpdateUser(conn, *fresh));
     return AppendAudit(conn, &who, "user.password.change", "user", std::to_string(who.user_id),
-                       "ok", meta, "{}");
+                       "ok", meta, {});
   });
 }
 
@@ -517,7 +533,7 @@ Result<TotpSetup> Accounts::BeginTotpEnrolment(const Principal& who, const Reque
     user->updated_at = now;
     TRY(store::UpdateUser(conn, *user));
     return AppendAudit(conn, &who, "user.totp.begin", "user", std::to_string(who.user_id), "ok",
-                       meta, "{}");
+                       meta, {});
   }));
   out.otpauth_uri = crypto::TotpUri("lvyuan", who.username, out.secret_base32);
   return out;
@@ -543,7 +559,7 @@ Status Accounts::ConfirmTotpEnrolment(const Principal& who, std::string_view cod
     user->updated_at = now;
     TRY(store::UpdateUser(conn, *user));
     return AppendAudit(conn, &who, "user.totp.enable", "user", std::to_string(who.user_id), "ok",
-                       meta, "{}");
+                       meta, {});
   });
 }
 
@@ -607,10 +623,14 @@ Result<store::UnitRecord> Accounts::CreateUnit(const Principal& who, const UnitI
     }
     auto id = TRY(store::InsertUnit(conn, u));
     created = TRY(store::FindUnit(conn, id));
-    return AppendAudit(conn, &who, "unit.create", "unit", std::to_string(id), "ok", meta,
-                       DetailJson({{"name", json::value(u.name)},
-                                   {"type", json::value(u.type)},
-                                   {"region_code", json::value(u.region_code)}}));
+    return AppendAudit(
+        conn, &who, "unit.create", "unit", std::to_string(id), "ok", meta, {},
+        Created({{"name", json::value(u.name)},
+                 {"type", json::value(u.type)},
+                 {"region_code", json::value(u.region_code)},
+                 {"parent_id", u.parent_id ? json::value(*u.parent_id) : json::value(nullptr)},
+                 {"contact_person", json::value(u.contact_person)},
+                 {"contact_phone", json::value(u.contact_phone)}}));
   }));
   return *created;
 }
@@ -633,7 +653,7 @@ Result<store::UnitRecord> Accounts::UpdateUnit(const Principal& who, std::int64_
     auto set_text = [&](const std::optional<std::string>& v, std::string& field,
                         std::string_view name) {
       if (v && *v != field) {
-        changed[name] = json::object{{"from", field}, {"to", *v}};
+        changed[name] = json::object{{"before", field}, {"after", *v}};
         field = *v;
       }
     };
@@ -656,12 +676,12 @@ Result<store::UnitRecord> Accounts::UpdateUnit(const Principal& who, std::int64_
         }
       }
       changed["parent_id"] = json::object{
-          {"from", unit->parent_id ? json::value(*unit->parent_id) : json::value(nullptr)},
-          {"to", *patch.parent_id ? json::value(**patch.parent_id) : json::value(nullptr)}};
+          {"before", unit->parent_id ? json::value(*unit->parent_id) : json::value(nullptr)},
+          {"after", *patch.parent_id ? json::value(**patch.parent_id) : json::value(nullptr)}};
       unit->parent_id = *patch.parent_id;
     }
     if (patch.enabled && *patch.enabled != unit->enabled) {
-      changed["enabled"] = json::object{{"from", unit->enabled}, {"to", *patch.enabled}};
+      changed["enabled"] = json::object{{"before", unit->enabled}, {"after", *patch.enabled}};
       unit->enabled = *patch.enabled;
     }
     TRY(ValidateUnitFields(*unit));
@@ -672,8 +692,8 @@ Result<store::UnitRecord> Accounts::UpdateUnit(const Principal& who, std::int64_
     unit->updated_at = now;
     TRY(store::UpdateUnit(conn, *unit));
     updated = TRY(store::FindUnit(conn, id));
-    return AppendAudit(conn, &who, "unit.update", "unit", std::to_string(id), "ok", meta,
-                       json::serialize(json::object{{"changed", changed}}));
+    return AppendAudit(conn, &who, "unit.update", "unit", std::to_string(id), "ok", meta, {},
+                       std::move(changed));
   }));
   return *updated;
 }
@@ -795,10 +815,12 @@ Result<store::UserRecord> Accounts::CreateUser(const Principal& who, const UserI
   TRY(Write([&](store::Conn& conn) -> Status {
     auto id = TRY(store::InsertUser(conn, u));
     created = TRY(store::FindUser(conn, id));
-    return AppendAudit(conn, &who, "user.create", "user", std::to_string(id), "ok", meta,
-                       DetailJson({{"username", json::value(u.username)},
-                                   {"unit_id", u.unit_id},
-                                   {"roles", ToJson(u.roles)}}));
+    return AppendAudit(conn, &who, "user.create", "user", std::to_string(id), "ok", meta, {},
+                       Created({{"username", json::value(u.username)},
+                                {"display_name", json::value(u.display_name)},
+                                {"unit_id", u.unit_id},
+                                {"phone", json::value(u.phone)},
+                                {"roles", ToJson(u.roles)}}));
   }));
   return *created;
 }
@@ -839,25 +861,29 @@ Result<store::UserRecord> Accounts::UpdateUser(const Principal& who, std::int64_
     bool revoke_sessions = false;
     if (patch.display_name && *patch.display_name != user->display_name) {
       changed["display_name"] =
-          json::object{{"from", user->display_name}, {"to", *patch.display_name}};
+          json::object{{"before", user->display_name}, {"after", *patch.display_name}};
       user->display_name = *patch.display_name;
     }
     if (patch.phone && *patch.phone != user->phone) {
-      changed["phone"] = json::object{{"from", user->phone}, {"to", *patch.phone}};
+      changed["phone"] = json::object{{"before", user->phone}, {"after", *patch.phone}};
       user->phone = *patch.phone;
     }
     if (patch.enabled && *patch.enabled != user->enabled) {
-      changed["enabled"] = json::object{{"from", user->enabled}, {"to", *patch.enabled}};
+      changed["enabled"] = json::object{{"before", user->enabled}, {"after", *patch.enabled}};
       user->enabled = *patch.enabled;
       if (!user->enabled) revoke_sessions = true;
     }
     if (patch.certificate) {
       changed["certificate"] =
-          (*patch.certificate) ? json::value((*patch.certificate)->number) : json::value(nullptr);
+          json::object{{"before", user->certificate ? json::value(user->certificate->number)
+                                                    : json::value(nullptr)},
+                       {"after", (*patch.certificate) ? json::value((*patch.certificate)->number)
+                                                      : json::value(nullptr)}};
       user->certificate = *patch.certificate;
     }
     if (patch.password) {
-      changed["password"] = "reset";
+      // Never the hash: only that it changed.
+      changed["password"] = json::object{{"before", "***"}, {"after", "***(重置)"}};
       user->password_hash = new_hash;
       user->password_changed_at = now;
       revoke_sessions = true;
@@ -866,7 +892,7 @@ Result<store::UserRecord> Accounts::UpdateUser(const Principal& who, std::int64_
       std::set<std::string> unique_roles(patch.roles->begin(), patch.roles->end());
       std::vector<std::string> roles(unique_roles.begin(), unique_roles.end());
       if (roles != user->roles) {
-        changed["roles"] = json::object{{"from", ToJson(user->roles)}, {"to", ToJson(roles)}};
+        changed["roles"] = json::object{{"before", ToJson(user->roles)}, {"after", ToJson(roles)}};
         TRY(store::SetUserRoles(conn, id, roles));
         revoke_sessions = true;
       }
@@ -879,8 +905,8 @@ Result<store::UserRecord> Accounts::UpdateUser(const Principal& who, std::int64_
     TRY(store::UpdateUser(conn, *user));
     if (revoke_sessions) TRY(store::RevokeUserSessions(conn, id, now));
     updated = TRY(store::FindUser(conn, id));
-    return AppendAudit(conn, &who, "user.update", "user", std::to_string(id), "ok", meta,
-                       json::serialize(json::object{{"changed", changed}}));
+    return AppendAudit(conn, &who, "user.update", "user", std::to_string(id), "ok", meta, {},
+                       std::move(changed));
   }));
   return *updated;
 }
@@ -899,7 +925,7 @@ Status Accounts::ResetTotp(std::string_view username, const RequestMeta& meta) {
     TRY(store::UpdateUser(conn, *user));
     TRY(store::RevokeUserSessions(conn, user->id, now));
     return AppendAudit(conn, &cli, "user.totp.reset", "user", std::to_string(user->id), "ok", meta,
-                       "{}");
+                       {});
   });
 }
 
@@ -956,19 +982,18 @@ Status Accounts::RevokeApiToken(const Principal& who, std::int64_t id, const Req
     auto token = TRY(store::FindApiToken(conn, id));
     if (!token) return core::NotFound("接口令牌不存在");
     TRY(store::RevokeApiToken(conn, id, now));
-    return AppendAudit(conn, &who, "token.revoke", "api_token", std::to_string(id), "ok", meta,
-                       "{}");
+    return AppendAudit(conn, &who, "token.revoke", "api_token", std::to_string(id), "ok", meta, {});
   });
 }
 
 // ---------------------------------------------------------------- audit
 
-Result<Page<store::AuditRecord>> Accounts::ListAudit(const Principal& who,
-                                                     store::AuditFilter filter) {
+Result<Page<store::EventRecord>> Accounts::ListAudit(const Principal& who,
+                                                     store::EventFilter filter) {
   if (who.via != Principal::Via::kCommandLine && !who.Has("audit:event:list")) {
     return core::PermissionDenied("只有审计管理员可以查看审计日志");
   }
-  return ReadPage(db_, std::move(filter), 500, store::ListAudit);
+  return ReadPage(db_, std::move(filter), 500, store::ListEvents);
 }
 
 }  // namespace lvyuan::domain

@@ -8,8 +8,8 @@
 // caller's scope answers NotFound, never PermissionDenied, so its existence
 // is not revealed.
 //
-// Every change and every sign-in outcome appends an audit entry in the same
-// transaction as the change itself.
+// Every change and every sign-in outcome appends an event to the
+// whole-process record (record::Log) in the same transaction as the change.
 //
 // Thread-safe: the object holds no mutable state besides the database.
 #pragma once
@@ -28,8 +28,10 @@
 #include "crypto/password.h"
 #include "domain/catalog.h"
 #include "domain/principal.h"
+#include "record/log.h"
 #include "store/accounts.h"
 #include "store/database.h"
+#include "store/record.h"
 
 namespace lvyuan::domain {
 
@@ -139,7 +141,7 @@ class Accounts {
  public:
   // All references must outlive this object.
   Accounts(store::Database& db, const Catalog& catalog, const core::RegionCatalogue& regions,
-           const core::Clock& clock, AuthPolicy policy);
+           const core::Clock& clock, record::Log& log, AuthPolicy policy);
 
   // Creates the deployment's CSRF key if missing and loads it. Call once
   // after migrating, before serving.
@@ -206,7 +208,7 @@ class Accounts {
   Status RevokeApiToken(const Principal& who, std::int64_t id, const RequestMeta& meta);
 
   // --- audit ---------------------------------------------------------------
-  Result<Page<store::AuditRecord>> ListAudit(const Principal& who, store::AuditFilter filter);
+  Result<Page<store::EventRecord>> ListAudit(const Principal& who, store::EventFilter filter);
 
   // Checks the password policy; InvalidArgument with field "password".
   Status CheckPasswordPolicy(std::string_view username, std::string_view password) const;
@@ -218,7 +220,8 @@ class Accounts {
                     const std::vector<std::string>& previous, const std::string& unit_type) const;
   Status AppendAudit(store::Conn& conn, const Principal* who, std::string_view action,
                      std::string_view object_type, std::string_view object_id,
-                     std::string_view outcome, const RequestMeta& meta, std::string detail);
+                     std::string_view outcome, const RequestMeta& meta, boost::json::object detail,
+                     boost::json::object changes = {});
   Status ValidateUnitFields(const store::UnitRecord& unit) const;
   // db_.Write, then invalidates the session cache (after the commit, so a
   // concurrent reader cannot cache the state from before it).
@@ -235,6 +238,7 @@ class Accounts {
   const Catalog& catalog_;
   const core::RegionCatalogue& regions_;
   const core::Clock& clock_;
+  record::Log& log_;
   AuthPolicy policy_;
   std::vector<std::uint8_t> csrf_key_;  // set once by Initialize
   std::string dummy_hash_;              // verified for unknown users to even out timing

@@ -8,6 +8,7 @@
 #include "core/encoding.h"
 #include "crypto/totp.h"
 #include "domain/demo.h"
+#include "record/log.h"
 
 namespace lvyuan::domain {
 namespace {
@@ -28,7 +29,8 @@ class AccountsTest : public ::testing::Test {
     ASSERT_TRUE(catalog_ && regions_);
     AuthPolicy policy;
     policy.hash_params = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
-    accounts_ = std::make_unique<Accounts>(*db_, *catalog_, *regions_, clock_, policy);
+    log_ = std::move(record::Log::Open(*db_, clock_, crypto::HashAlgorithm::kSm3).value());
+    accounts_ = std::make_unique<Accounts>(*db_, *catalog_, *regions_, clock_, *log_, policy);
     ASSERT_TRUE(accounts_->Initialize().ok());
     auto demo = CreateDemo(*accounts_, {});
     ASSERT_TRUE(demo.ok()) << demo.error().ToString();
@@ -84,6 +86,7 @@ class AccountsTest : public ::testing::Test {
   static inline std::unique_ptr<Catalog> catalog_;
   static inline std::unique_ptr<core::RegionCatalogue> regions_;
   core::FakeClock clock_{1'796'154'841'000};
+  std::unique_ptr<record::Log> log_;
   std::unique_ptr<Accounts> accounts_;
   RequestMeta meta_{"127.0.0.1", "test"};
 };
@@ -281,24 +284,48 @@ TEST_F(AccountsTest, EveryChangeIsAudited) {
   Principal admin = LoginAs("hzhb_admin");
   UserInput in{"audited_one", "审计对象", admin.unit_id, {}, "Sturdy-Pass-2026"};
   ASSERT_TRUE(accounts_->CreateUser(admin, in, meta_).ok());
-  store::AuditFilter f;
+  store::EventFilter f;
   f.action_prefix = "user.create";
   auto page = accounts_->ListAudit(Accounts::CommandLine(), f);
   ASSERT_TRUE(page.ok());
   ASSERT_FALSE(page->items.empty());
   EXPECT_EQ(page->items.front().actor_username, "hzhb_admin");
-  EXPECT_NE(page->items.front().detail.find("audited_one"), std::string::npos);
+  const store::EventRecord& e = page->items.front();
+  EXPECT_EQ(e.object_type, "user");
+  EXPECT_NE(e.changes.find(R"("username":{"after":"audited_one","before":null})"),
+            std::string::npos)
+      << e.changes;
+  EXPECT_EQ(e.request_id, meta_.request_id);
+  EXPECT_EQ(e.leaf_hash.size(), 32U);
+}
+
+TEST_F(AccountsTest, UpdateRecordsBeforeAndAfterOfChangedFieldsOnly) {
+  Principal admin = LoginAs("hzhb_admin");
+  auto unit = accounts_->GetUnit(admin, admin.unit_id);
+  ASSERT_TRUE(unit.ok());
+  UnitPatch patch;
+  patch.contact_phone = "0572-1234567";
+  patch.expected_version = unit->version;
+  auto updated = accounts_->UpdateUnit(Accounts::CommandLine(), admin.unit_id, patch, meta_);
+  ASSERT_TRUE(updated.ok()) << updated.error().ToString();
+  store::EventFilter f;
+  f.action_prefix = "unit.update";
+  auto page = accounts_->ListAudit(Accounts::CommandLine(), f);
+  ASSERT_TRUE(page.ok());
+  ASSERT_FALSE(page->items.empty());
+  EXPECT_EQ(page->items.front().changes, R"({"contact_phone":{"after":"0572-1234567","before":")" +
+                                             unit->contact_phone + R"("}})");
 }
 
 TEST_F(AccountsTest, AuditLogRefusesUpdateAndDelete) {
   auto s = db_->Write([](store::Conn& conn) -> core::Status {
-    TRY(conn.Exec("DELETE FROM audit_log"));
+    TRY(conn.Exec("DELETE FROM record_events"));
     return core::Ok();
   });
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, core::ErrorCode::kFailedPrecondition);
   auto u = db_->Write([](store::Conn& conn) -> core::Status {
-    TRY(conn.Exec("UPDATE audit_log SET outcome = 'ok'"));
+    TRY(conn.Exec("UPDATE record_events SET outcome = 'ok'"));
     return core::Ok();
   });
   EXPECT_FALSE(u.ok());

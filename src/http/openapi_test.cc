@@ -20,6 +20,7 @@
 #include "http/router.h"
 #include "http/routes.h"
 #include "http/server.h"
+#include "record/log.h"
 #include "store/database.h"
 
 namespace lvyuan::http {
@@ -125,7 +126,9 @@ class OpenApiTest : public ::testing::Test {
     regions_ = std::make_unique<core::RegionCatalogue>(std::move(regions).value());
     domain::AuthPolicy policy;
     policy.hash_params = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
-    accounts_ = std::make_unique<domain::Accounts>(*db_, *catalog_, *regions_, clock_, policy);
+    log_ = std::move(record::Log::Open(*db_, clock_, crypto::HashAlgorithm::kSm3).value());
+    accounts_ =
+        std::make_unique<domain::Accounts>(*db_, *catalog_, *regions_, clock_, *log_, policy);
     auto initialized = accounts_->Initialize();
     ASSERT_TRUE(initialized.ok()) << initialized.error().ToString();
     RegisterRoutes(router_, *accounts_, {});
@@ -154,6 +157,7 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<domain::Catalog> catalog_;
   std::unique_ptr<core::RegionCatalogue> regions_;
   core::SystemClock clock_;
+  std::unique_ptr<record::Log> log_;
   std::unique_ptr<domain::Accounts> accounts_;
   Router router_;
   Operations documented_;

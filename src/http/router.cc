@@ -101,7 +101,8 @@ void Router::Add(Route route) {
   if (route.pattern.empty() || route.pattern.front() != '/') {
     DieOnBadRoute(route, "pattern must start with '/'");
   }
-  if (!route.handler) DieOnBadRoute(route, "route has no handler");
+  int kinds = (route.handler ? 1 : 0) + (route.upload ? 1 : 0) + (route.download ? 1 : 0);
+  if (kinds != 1) DieOnBadRoute(route, "route needs exactly one of handler, upload, download");
   Compiled compiled;
   if (route.pattern != "/") {
     std::size_t start = 1;

@@ -9,11 +9,15 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -66,6 +70,47 @@ enum class Auth {
 
 using Handler = std::function<Response(Request&)>;
 
+// Receives a streamed request body (an upload route's). The server calls
+// Write for each piece as it arrives (at most 64 KiB each, in order), then
+// exactly one of Finish (the body is complete) or Abort (the client went
+// away, timed out, sent more than the route's max_body, or Write failed).
+// All calls come from the connection's thread, one at a time; the sink is
+// destroyed right after Finish or Abort.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // An error is answered (ErrorResponse) and ends the upload: the server
+  // calls Abort and closes the connection.
+  virtual core::Status Write(std::span<const std::uint8_t> piece) = 0;
+  // The response to send once the whole body has been written.
+  virtual Response Finish() = 0;
+  // The body will not be completed. A resumable upload keeps what it got.
+  virtual void Abort() = 0;
+};
+
+// Called once the request's headers passed the pipeline (authentication,
+// CSRF, Origin, TOTP gate, permission) and before any body byte is read:
+// Request::body() is empty. An error is answered without reading the body.
+using UploadHandler = std::function<core::Result<std::unique_ptr<BodySink>>(Request&)>;
+
+// A file to send as the response of a download route.
+struct FileReply {
+  std::filesystem::path path;
+  std::string content_type = "application/octet-stream";
+  // The entity tag (quoted or not; the server adds the quotes), used for
+  // ETag, If-None-Match and If-Range. Empty: no ETag and Range ignores
+  // If-Range conditions (it never matches).
+  std::string etag = {};
+  // When set: Content-Disposition: attachment with this name (UTF-8).
+  std::string filename = {};
+  // Further headers to send (Cache-Control, provenance headers...).
+  std::vector<std::pair<std::string, std::string>> headers = {};
+};
+
+// Chooses the file for a GET (or HEAD) request; errors are answered as
+// ErrorResponse. The server handles Range, If-Range, If-None-Match and HEAD.
+using DownloadHandler = std::function<core::Result<FileReply>(Request&)>;
+
 struct Route {
   Verb method = Verb::get;
   // Absolute path; segments are literals or {name}. Literal segments win over
@@ -77,14 +122,23 @@ struct Route {
   // Open to sessions whose principal.must_enrol_totp is true (the TOTP
   // enrolment endpoints, /me, logout); all other session routes refuse them.
   bool allow_pending_totp = false;
+  // Exactly one of handler, upload and download is set.
   Handler handler = {};
+  // Streams the body to a sink instead of buffering it (ServerOptions::
+  // body_limit does not apply; max_body does).
+  UploadHandler upload = {};
+  // The largest body an upload route accepts (413 beyond); 0 means
+  // ServerOptions::upload_limit.
+  std::uint64_t max_body = 0;
+  DownloadHandler download = {};
 };
 
 class Router {
  public:
   // Adds a route. An invalid pattern (not starting with '/', empty or
-  // unbalanced {name}) or a duplicate method+pattern is a programming error:
-  // it aborts the process with a message naming the pattern.
+  // unbalanced {name}), a duplicate method+pattern, or not exactly one of
+  // handler/upload/download set is a programming error: it aborts the
+  // process with a message naming the pattern.
   void Add(Route route);
 
   enum class MatchKind { kFound, kMethodNotAllowed, kNotFound };

@@ -165,23 +165,29 @@ json::value MeJson(const domain::Accounts& accounts, const domain::Principal& p,
       {"csrf_token", p.csrf_token}};
 }
 
-json::value AuditJson(const store::AuditRecord& a) {
+json::value ParsedOr(const std::string& text, json::value fallback) {
   boost::system::error_code ec;
-  json::value detail = json::parse(a.detail, ec);
-  if (ec) detail = json::object{};
+  json::value v = json::parse(text, ec);
+  return ec ? fallback : v;
+}
+
+json::value EventJson(const store::EventRecord& e) {
   return json::object{
-      {"id", a.id},
-      {"at", core::FormatIsoUtc(a.at)},
-      {"actor_user_id", a.actor_user_id ? json::value(*a.actor_user_id) : json::value(nullptr)},
-      {"actor_username", a.actor_username},
-      {"actor_unit_id", a.actor_unit_id ? json::value(*a.actor_unit_id) : json::value(nullptr)},
-      {"action", a.action},
-      {"object_type", a.object_type},
-      {"object_id", a.object_id},
-      {"outcome", a.outcome},
-      {"client_ip", a.client_ip},
-      {"request_id", a.request_id},
-      {"detail", std::move(detail)}};
+      {"seq", e.seq},
+      {"at", core::FormatIsoUtc(e.at)},
+      {"actor_user_id", e.actor_user_id ? json::value(*e.actor_user_id) : json::value(nullptr)},
+      {"actor_username", e.actor_username},
+      {"actor_unit_id", e.actor_unit_id ? json::value(*e.actor_unit_id) : json::value(nullptr)},
+      {"action", e.action},
+      {"object_type", e.object_type},
+      {"object_id", e.object_id},
+      {"outcome", e.outcome},
+      {"changes", ParsedOr(e.changes, json::object{})},
+      {"files", ParsedOr(e.files, json::array{})},
+      {"client_ip", e.client_ip},
+      {"request_id", e.request_id},
+      {"detail", ParsedOr(e.detail, json::object{})},
+      {"leaf_hash", core::HexEncode(e.leaf_hash)}};
 }
 
 json::value TokenJson(const store::ApiTokenRecord& t) {
@@ -572,7 +578,7 @@ void RegisterRoutes(Router& router, domain::Accounts& accounts, const ApiOptions
               .pattern = "/api/v1/audit/events",
               .permission = "audit:event:list",
               .handler = Wrap([a](Request& r) -> Result<Response> {
-                store::AuditFilter f;
+                store::EventFilter f;
                 f.action_prefix = TextQuery(r, "action");
                 f.actor_username = TextQuery(r, "actor");
                 f.outcome = TextQuery(r, "outcome");
@@ -593,10 +599,14 @@ void RegisterRoutes(Router& router, domain::Accounts& accounts, const ApiOptions
                     f.to_ms = v.size() == 10 ? ms + 86'400'000 : ms;
                   }
                 }
-                f.before_id = TRY(DecodeCursor(r));
+                f.before_seq = TRY(DecodeCursor(r));
+                f.object_type = TextQuery(r, "object_type");
+                f.object_id = TextQuery(r, "object_id");
+                f.request_id = TextQuery(r, "request_id");
+                f.actor_unit_id = TRY(IntQuery(r, "unit_id"));
                 f.limit = TRY(LimitOf(r, 50, 500));
                 auto page = TRY(a->ListAudit(*r.principal, f));
-                return JsonResponse(200, PageJson<store::AuditRecord>(page, AuditJson));
+                return JsonResponse(200, PageJson<store::EventRecord>(page, EventJson));
               })});
 }
 

@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -24,6 +25,7 @@
 #include <boost/url/parse.hpp>
 #include <cctype>
 #include <csignal>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -51,6 +53,8 @@ using ErrorCode = boost::system::error_code;
 // raw paths never become label values.
 constexpr std::string_view kUnmatchedRoute = "unmatched";
 constexpr std::string_view kStaticRoute = "static";
+// The largest piece of an upload body held in memory at a time.
+constexpr std::size_t kUploadPiece = 64 * 1024;
 
 std::string_view ToStringView(beast::string_view text) { return {text.data(), text.size()}; }
 
@@ -149,6 +153,63 @@ asio::awaitable<bool> WriteMessage(beast::tcp_stream& stream, beast_http::respon
   co_return true;
 }
 
+std::string QuotedEtag(std::string_view etag) {
+  if (etag.empty() || etag.front() == '"' || etag.starts_with("W/")) return std::string(etag);
+  return "\"" + std::string(etag) + "\"";
+}
+
+// Content-Disposition for a download named `filename` (RFC 6266): an ASCII
+// fallback for old clients and the UTF-8 name in filename* (RFC 8187).
+std::string AttachmentDisposition(std::string_view filename) {
+  std::string fallback;
+  std::string encoded;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char c : filename) {
+    auto byte = static_cast<unsigned char>(c);
+    bool printable = byte >= 0x20 && byte < 0x7F;
+    fallback.push_back(printable && c != '"' && c != '\\' ? c : '_');
+    bool attr_char =
+        std::isalnum(byte) || std::string_view("!#$&+-.^_`|~").find(c) != std::string_view::npos;
+    if (attr_char) {
+      encoded.push_back(c);
+    } else {
+      encoded.push_back('%');
+      encoded.push_back(kHex[byte >> 4]);
+      encoded.push_back(kHex[byte & 0xF]);
+    }
+  }
+  return "attachment; filename=\"" + fallback + "\"; filename*=UTF-8''" + encoded;
+}
+
+// Holds an upload's sink and makes sure it hears Abort when the body will not
+// be completed, whichever way the coroutine leaves (including the server
+// stopping with the upload in flight).
+class SinkGuard {
+ public:
+  explicit SinkGuard(std::unique_ptr<BodySink> sink) : sink_(std::move(sink)) {}
+  SinkGuard(const SinkGuard&) = delete;
+  SinkGuard& operator=(const SinkGuard&) = delete;
+  ~SinkGuard() { Abort(); }
+
+  BodySink& sink() { return *sink_; }
+  void Abort() {
+    if (!sink_) return;
+    std::unique_ptr<BodySink> sink = std::move(sink_);
+    try {
+      sink->Abort();
+    } catch (const std::exception& e) {
+      spdlog::error("upload sink Abort threw: {}", e.what());
+    } catch (...) {
+      spdlog::error("upload sink Abort threw a non-exception");
+    }
+  }
+  // Hands the sink over for Finish; Abort is then no longer due.
+  std::unique_ptr<BodySink> Release() { return std::move(sink_); }
+
+ private:
+  std::unique_ptr<BodySink> sink_;
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -234,12 +295,37 @@ struct Server::Impl {
   void BeginStop();
   void WaitForDrain(std::chrono::steady_clock::time_point deadline);
 
+  // Where a request goes, decided from its headers alone.
+  struct Resolved {
+    const Route* route = nullptr;    // the matched route, if any
+    std::optional<Response> answer;  // set when routing already answers (400, 404, 405)
+  };
+  // What receiving an upload left: the answer, and whether the connection
+  // must close (the body was not consumed) or was lost (no answer at all).
+  struct UploadResult {
+    std::optional<Response> answer;
+    bool close = false;
+    bool lost = false;
+  };
+
   std::string ClientIp(const Request& request, const std::string& peer) const;
   bool OriginMatchesHost(const Request& request) const;
-  StaticResponse Dispatch(Request& request, std::optional<domain::Principal>& principal,
-                          Outcome& outcome);
-  Response RunRoute(const Route& route, Request& request,
-                    std::optional<domain::Principal>& principal);
+  Resolved Resolve(Request& request, Outcome& outcome) const;
+  StaticResponse Dispatch(const Resolved& resolved, Request& request,
+                          std::optional<domain::Principal>& principal, Outcome& outcome);
+  // Runs the route's pipeline; a refusal, or nullopt when the request may go on.
+  std::optional<Response> Admit(const Route& route, Request& request,
+                                std::optional<domain::Principal>& principal);
+  StaticResponse RunRoute(const Route& route, Request& request,
+                          std::optional<domain::Principal>& principal);
+  StaticResponse RunDownload(const Route& route, Request& request);
+  // Calls `run`, turning an exception into a logged 500.
+  template <class Result, class Function>
+  Result Guarded(const Request& request, std::string_view what, Function&& run);
+  asio::awaitable<UploadResult> ReceiveUpload(
+      beast::tcp_stream& stream, beast::flat_buffer& buffer,
+      beast_http::request_parser<beast_http::string_body>& parser, const Route& route,
+      Request& request, std::optional<domain::Principal>& principal);
   Response Deny(const Request& request, const domain::Principal* principal, std::string_view reason,
                 std::string_view message) const;
 };
@@ -278,8 +364,33 @@ Response Server::Impl::Deny(const Request& request, const domain::Principal* pri
   return Denied(message);
 }
 
-Response Server::Impl::RunRoute(const Route& route, Request& request,
-                                std::optional<domain::Principal>& principal) {
+template <class T>
+struct IsResult : std::false_type {};
+template <class T>
+struct IsResult<core::Result<T>> : std::true_type {};
+
+template <class Result, class Function>
+Result Server::Impl::Guarded(const Request& request, std::string_view what, Function&& run) {
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    spdlog::error("request {} {} {}: {} threw: {}", request.request_id,
+                  ToStringView(request.message.method_string()), request.route_pattern, what,
+                  e.what());
+  } catch (...) {
+    spdlog::error("request {} {} {}: {} threw a non-exception", request.request_id,
+                  ToStringView(request.message.method_string()), request.route_pattern, what);
+  }
+  core::Error error = core::Internal(std::string(what) + " threw");
+  if constexpr (IsResult<Result>::value) {
+    return error;
+  } else {
+    return ErrorResponse(error);
+  }
+}
+
+std::optional<Response> Server::Impl::Admit(const Route& route, Request& request,
+                                            std::optional<domain::Principal>& principal) {
   if (route.auth == Auth::kSession) {
     std::string_view bearer = FindBearer(request);
     std::string_view cookie = bearer.empty() ? FindCookie(request, kSessionCookie) : "";
@@ -314,46 +425,64 @@ Response Server::Impl::RunRoute(const Route& route, Request& request,
     // account.
     return Deny(request, nullptr, "origin", "请求来源不被允许");
   }
+  return std::nullopt;
+}
+
+StaticResponse Server::Impl::RunRoute(const Route& route, Request& request,
+                                      std::optional<domain::Principal>& principal) {
+  if (std::optional<Response> refused = Admit(route, request, principal)) return *refused;
+  if (route.download) return RunDownload(route, request);
   return route.handler(request);
 }
 
-StaticResponse Server::Impl::Dispatch(Request& request, std::optional<domain::Principal>& principal,
-                                      Outcome& outcome) {
+StaticResponse Server::Impl::RunDownload(const Route& route, Request& request) {
+  core::Result<FileReply> reply = route.download(request);
+  if (!reply.ok()) return ErrorResponse(reply.error());
+  std::error_code ec;
+  bool regular = std::filesystem::is_regular_file(reply->path, ec);
+  std::uint64_t size = regular ? std::filesystem::file_size(reply->path, ec) : 0;
+  if (!regular || ec) {
+    spdlog::warn("request {} {}: download file missing: {}", request.request_id,
+                 request.route_pattern, reply->path.string());
+    return ErrorResponse(core::NotFound("文件不存在"));
+  }
+  beast_http::response_header<> header;
+  header.set(field::content_type,
+             reply->content_type.empty() ? "application/octet-stream" : reply->content_type);
+  if (!reply->etag.empty()) header.set(field::etag, QuotedEtag(reply->etag));
+  if (!reply->filename.empty()) {
+    header.set(field::content_disposition, AttachmentDisposition(reply->filename));
+  }
+  for (const auto& [name, value] : reply->headers) header.set(name, value);
+  return ServeFile(request, reply->path, size, std::move(header), /*ranges=*/true);
+}
+
+Server::Impl::Resolved Server::Impl::Resolve(Request& request, Outcome& outcome) const {
   outcome.route = kUnmatchedRoute;
+  Resolved resolved;
   auto target = boost::urls::parse_origin_form(ToStringView(request.message.target()));
   if (!target) {
     request.path = "/";
-    return ErrorResponse(core::InvalidArgument("请求地址不合法"));
+    resolved.answer = ErrorResponse(core::InvalidArgument("请求地址不合法"));
+    return resolved;
   }
   request.path = std::string(ToStringView(target->encoded_path()));
   for (auto param : target->params()) {
     request.query.emplace(param.key, param.has_value ? param.value : std::string());
   }
   core::Result<std::vector<std::string>> segments = SplitPath(request.path);
-  if (!segments.ok()) return ErrorResponse(segments.error());
+  if (!segments.ok()) {
+    resolved.answer = ErrorResponse(segments.error());
+    return resolved;
+  }
   Router::Match match = router.Find(request.method(), segments.value());
   switch (match.kind) {
-    case Router::MatchKind::kFound: {
+    case Router::MatchKind::kFound:
       request.route_pattern = match.route->pattern;
       request.path_params = std::move(match.params);
       outcome.route = request.route_pattern;
-      try {
-        Response response = RunRoute(*match.route, request, principal);
-        if (principal) outcome.user = principal->username;
-        request.principal = nullptr;
-        return response;
-      } catch (const std::exception& e) {
-        spdlog::error("request {} {} {}: handler threw: {}", request.request_id,
-                      ToStringView(request.message.method_string()), request.route_pattern,
-                      e.what());
-      } catch (...) {
-        spdlog::error("request {} {} {}: handler threw a non-exception", request.request_id,
-                      ToStringView(request.message.method_string()), request.route_pattern);
-      }
-      if (principal) outcome.user = principal->username;
-      request.principal = nullptr;
-      return ErrorResponse(core::Internal("handler threw"));
-    }
+      resolved.route = match.route;
+      return resolved;
     case Router::MatchKind::kMethodNotAllowed: {
       Response response =
           ErrorResponse(405, core::Error{core::ErrorCode::kUnimplemented, "不支持该请求方法", {}});
@@ -363,16 +492,128 @@ StaticResponse Server::Impl::Dispatch(Request& request, std::optional<domain::Pr
         allow += ToStringView(beast_http::to_string(verb));
       }
       response.set(field::allow, allow);
-      return response;
+      resolved.answer = std::move(response);
+      return resolved;
     }
     case Router::MatchKind::kNotFound:
       break;
   }
   if (request.path == "/api" || request.path.starts_with("/api/")) {
-    return ErrorResponse(core::NotFound("接口不存在"));
+    resolved.answer = ErrorResponse(core::NotFound("接口不存在"));
+    return resolved;
   }
   outcome.route = kStaticRoute;
-  return static_files.Serve(request);
+  return resolved;
+}
+
+StaticResponse Server::Impl::Dispatch(const Resolved& resolved, Request& request,
+                                      std::optional<domain::Principal>& principal,
+                                      Outcome& outcome) {
+  if (resolved.answer) return *resolved.answer;
+  if (resolved.route == nullptr) return static_files.Serve(request);
+  StaticResponse response = Guarded<StaticResponse>(
+      request, "handler", [&] { return RunRoute(*resolved.route, request, principal); });
+  if (principal) outcome.user = principal->username;
+  request.principal = nullptr;
+  return response;
+}
+
+asio::awaitable<Server::Impl::UploadResult> Server::Impl::ReceiveUpload(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    beast_http::request_parser<beast_http::string_body>& parser, const Route& route,
+    Request& request, std::optional<domain::Principal>& principal) {
+  UploadResult result;
+  const bool body_pending = !parser.is_done();
+  std::optional<Response> refused = Guarded<std::optional<Response>>(
+      request, "authentication", [&] { return Admit(route, request, principal); });
+  if (refused) {
+    result.answer = std::move(refused);
+    result.close = body_pending;
+    co_return result;
+  }
+  const std::uint64_t limit = route.max_body != 0 ? route.max_body : options.upload_limit;
+  auto length = parser.content_length();
+  if (length && *length > limit) {
+    result.answer = ErrorResponse(413, core::ResourceExhausted("请求体过大"));
+    result.close = true;
+    co_return result;
+  }
+
+  core::Result<std::unique_ptr<BodySink>> opened = Guarded<core::Result<std::unique_ptr<BodySink>>>(
+      request, "upload", [&] { return route.upload(request); });
+  if (opened.ok() && opened.value() == nullptr) opened = core::Internal("upload gave no sink");
+  if (!opened.ok()) {
+    result.answer = ErrorResponse(opened.error());
+    result.close = body_pending;
+    co_return result;
+  }
+  SinkGuard guard(std::move(opened).value());
+
+  ErrorCode ec;
+  std::uint64_t received = 0;
+  if (body_pending) {
+    if (core::AsciiLower(request.Header("Expect")) == "100-continue") {
+      beast_http::response<beast_http::empty_body> proceed{beast_http::status::continue_, 11};
+      stream.expires_after(options.body_timeout);
+      co_await beast_http::async_write(stream, proceed,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        result.lost = true;
+        co_return result;
+      }
+    }
+    beast_http::request_parser<beast_http::buffer_body> body_parser{std::move(parser)};
+    body_parser.body_limit(limit);
+    // Beast reads as much as the buffer's free capacity; a buffer grown to one
+    // piece turns a 2 GB upload into 64 KiB reads instead of 4 KiB ones.
+    buffer.reserve(kUploadPiece);
+    std::vector<std::uint8_t> piece(kUploadPiece);
+    while (!body_parser.is_done()) {
+      body_parser.get().body().data = piece.data();
+      body_parser.get().body().size = piece.size();
+      stream.expires_after(options.body_timeout);
+      co_await beast_http::async_read(stream, buffer, body_parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == beast_http::error::need_buffer) ec = {};
+      std::size_t got = piece.size() - body_parser.get().body().size;
+      if (got > 0) {
+        received += got;
+        core::Status written = Guarded<core::Status>(request, "upload sink", [&]() -> core::Status {
+          return guard.sink().Write(std::span<const std::uint8_t>(piece.data(), got));
+        });
+        if (!written.ok()) {
+          guard.Abort();
+          result.answer = ErrorResponse(written.error());
+          result.close = true;
+          co_return result;
+        }
+      }
+      if (ec == beast_http::error::body_limit) {
+        guard.Abort();
+        result.answer = ErrorResponse(413, core::ResourceExhausted("请求体过大"));
+        result.close = true;
+        co_return result;
+      }
+      if (ec) {
+        guard.Abort();
+        spdlog::info("request {} {} {}: upload ended after {} bytes: {}", request.request_id,
+                     ToStringView(request.message.method_string()), request.route_pattern, received,
+                     ec.message());
+        bool malformed = ec.category() == ErrorCode(beast_http::error::bad_chunk).category() &&
+                         ec != beast_http::error::partial_message;
+        if (malformed) {
+          result.answer = ErrorResponse(400, core::InvalidArgument("请求格式错误"));
+          result.close = true;
+        } else {
+          result.lost = true;
+        }
+        co_return result;
+      }
+    }
+  }
+  std::unique_ptr<BodySink> sink = guard.Release();
+  result.answer = Guarded<Response>(request, "upload sink", [&] { return sink->Finish(); });
+  co_return result;
 }
 
 asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connection) {
@@ -410,7 +651,8 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
 
     beast_http::request_parser<beast_http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-    parser.body_limit(options.body_limit);
+    // The limit depends on the route, known only once the headers are in.
+    parser.body_limit(boost::none);
     stream.expires_after(options.header_timeout);
     co_await beast_http::async_read_header(stream, buffer, parser,
                                            asio::redirect_error(asio::use_awaitable, ec));
@@ -425,9 +667,6 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
     if (ec) {
       if (ec == beast_http::error::header_limit) {
         answer = ErrorResponse(431, core::InvalidArgument("请求头过大"));
-      } else if (ec == beast_http::error::body_limit) {
-        // Content-Length over the limit is detected with the headers.
-        answer = ErrorResponse(413, core::ResourceExhausted("请求体过大"));
       } else if (ec == beast_http::error::end_of_stream || ec == beast::error::timeout ||
                  ec == asio::error::operation_aborted || ec == asio::error::eof ||
                  ec == asio::error::connection_reset || !parser.got_some()) {
@@ -444,32 +683,45 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
           IsWellFormedRequestId(incoming_id) ? std::string(incoming_id) : NewRequestId();
       request.client_ip = ClientIp(request, peer);
 
+      Resolved resolved = Resolve(request, outcome);
       auto length = parser.content_length();
-      if (length && *length > options.body_limit) {
+      if (resolved.route != nullptr && resolved.route->upload) {
+        UploadResult upload =
+            co_await ReceiveUpload(stream, buffer, parser, *resolved.route, request, principal);
+        if (principal) outcome.user = principal->username;
+        request.principal = nullptr;
+        if (upload.lost) break;
+        answer = std::move(*upload.answer);
+        linger = upload.close;
+        keep_alive = request.message.keep_alive();
+      } else if (length && *length > options.body_limit) {
         answer = ErrorResponse(413, core::ResourceExhausted("请求体过大"));
         linger = true;
-      } else if (!parser.is_done()) {
-        if (core::AsciiLower(request.Header("Expect")) == "100-continue") {
-          beast_http::response<beast_http::empty_body> proceed{beast_http::status::continue_, 11};
+      } else {
+        if (!parser.is_done()) {
+          if (core::AsciiLower(request.Header("Expect")) == "100-continue") {
+            beast_http::response<beast_http::empty_body> proceed{beast_http::status::continue_, 11};
+            stream.expires_after(options.body_timeout);
+            co_await beast_http::async_write(stream, proceed,
+                                             asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) break;
+          }
+          parser.body_limit(options.body_limit);
           stream.expires_after(options.body_timeout);
-          co_await beast_http::async_write(stream, proceed,
-                                           asio::redirect_error(asio::use_awaitable, ec));
-          if (ec) break;
+          co_await beast_http::async_read(stream, buffer, parser,
+                                          asio::redirect_error(asio::use_awaitable, ec));
+          if (ec == beast_http::error::body_limit) {
+            answer = ErrorResponse(413, core::ResourceExhausted("请求体过大"));
+            linger = true;
+          } else if (ec) {
+            break;
+          }
         }
-        stream.expires_after(options.body_timeout);
-        co_await beast_http::async_read(stream, buffer, parser,
-                                        asio::redirect_error(asio::use_awaitable, ec));
-        if (ec == beast_http::error::body_limit) {
-          answer = ErrorResponse(413, core::ResourceExhausted("请求体过大"));
-          linger = true;
-        } else if (ec) {
-          break;
+        if (!answer) {
+          request.message = parser.release();
+          keep_alive = request.message.keep_alive();
+          answer = Dispatch(resolved, request, principal, outcome);
         }
-      }
-      if (!answer) {
-        request.message = parser.release();
-        keep_alive = request.message.keep_alive();
-        answer = Dispatch(request, principal, outcome);
       }
     }
     if (request.request_id.empty()) request.request_id = NewRequestId();

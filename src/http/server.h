@@ -8,6 +8,22 @@
 // within header_timeout (slow clients are disconnected), bodies within
 // body_timeout and body_limit (413), and an idle keep-alive connection is
 // closed after idle_timeout.
+//
+// Three kinds of route (see Route in http/router.h):
+//  - handler: the body is read into Request::body() first (body_limit).
+//  - upload: the pipeline runs on the headers alone, then Route::upload is
+//    asked for a BodySink (an error is answered before the body is read;
+//    "Expect: 100-continue" is answered 100 only once the sink exists), and
+//    the body — Content-Length or chunked — is passed to the sink in pieces
+//    of at most 64 KiB as it arrives, each read under body_timeout, so memory
+//    stays constant whatever the size. Over max_body (or upload_limit) is
+//    413; a client that disconnects or stalls mid-body makes the server call
+//    BodySink::Abort. Any refusal after the body started closes the
+//    connection.
+//  - download: Route::download names a file, which is streamed from disk
+//    with Range / If-Range / If-None-Match / HEAD support (ServeFile in
+//    http/static_files.h) and Content-Disposition when a name is given.
+// All three are counted in the metrics and the access log alike.
 #pragma once
 
 #include <atomic>
@@ -42,7 +58,9 @@ struct ServerOptions {
   std::chrono::seconds body_timeout{60};  // reading a body; also each write
   std::chrono::seconds idle_timeout{75};  // keep-alive wait for the next request
   std::size_t header_limit = 16 * 1024;
-  std::size_t body_limit = 1 << 20;
+  std::size_t body_limit = 1 << 20;  // buffered bodies (Route::handler)
+  // Streamed bodies of upload routes whose max_body is 0.
+  std::uint64_t upload_limit = std::uint64_t{8} << 30;
   std::filesystem::path web_root = {};  // empty: no static files
   // Behind a reverse proxy: take the client address from the last
   // X-Forwarded-For entry and the host from X-Forwarded-Host.

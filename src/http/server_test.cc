@@ -8,13 +8,17 @@
 #include <boost/json/parse.hpp>
 #include <condition_variable>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include "core/encoding.h"
+#include "crypto/hash.h"
 #include "http/access_log.h"
 #include "http/json.h"
 #include "http/test_client.h"
@@ -40,6 +44,87 @@ std::string ErrorMessageOf(const ClientResponse& response) {
 }
 std::string ErrorFieldOf(const ClientResponse& response) {
   return std::string(BodyJson(response).at("error").at("field").as_string());
+}
+
+// What the test upload sinks saw, shared with the test body. Sinks run on a
+// server thread, so everything is under mu.
+struct UploadProbe {
+  std::mutex mu;
+  int opened = 0;  // upload() calls that returned a sink
+  int pieces = 0;
+  std::size_t largest_piece = 0;
+  std::uint64_t bytes = 0;
+  bool finished = false;
+  bool aborted = false;
+  std::promise<void> aborted_signal;
+
+  int Opened() {
+    std::lock_guard lock(mu);
+    return opened;
+  }
+  // Waits (at most 10 s, so a bug fails instead of hanging) for Abort.
+  bool WaitForAbort() {
+    return aborted_signal.get_future().wait_for(10s) == std::future_status::ready;
+  }
+};
+
+// Hashes what it is given with SM3 and answers 201 {"sm3","bytes"}. A body
+// starting with 'X' is refused by Write, as a type allow-list would.
+class HashingSink : public BodySink {
+ public:
+  explicit HashingSink(UploadProbe& probe) : probe_(probe) {}
+
+  core::Status Write(std::span<const std::uint8_t> piece) override {
+    std::lock_guard lock(probe_.mu);
+    if (probe_.bytes == 0 && !piece.empty() && piece[0] == 'X') {
+      return core::InvalidArgument("文件类型不允许", "file");
+    }
+    ++probe_.pieces;
+    probe_.largest_piece = std::max(probe_.largest_piece, piece.size());
+    probe_.bytes += piece.size();
+    hasher_.Update(piece);
+    return core::Ok();
+  }
+  Response Finish() override {
+    std::lock_guard lock(probe_.mu);
+    probe_.finished = true;
+    return JsonResponse(201, {{"sm3", core::HexEncode(hasher_.Finish())},
+                              {"bytes", static_cast<std::int64_t>(probe_.bytes)}});
+  }
+  void Abort() override {
+    std::lock_guard lock(probe_.mu);
+    probe_.aborted = true;
+    probe_.aborted_signal.set_value();
+  }
+
+ private:
+  UploadProbe& probe_;
+  crypto::Hasher hasher_{crypto::HashAlgorithm::kSm3};
+};
+
+std::string PatternBytes(std::size_t size, std::uint32_t seed) {
+  std::mt19937_64 engine(seed);
+  std::string bytes(size, '\0');
+  for (std::size_t at = 0; at < size; at += 8) {
+    std::uint64_t word = engine();
+    std::memcpy(bytes.data() + at, &word, std::min<std::size_t>(8, size - at));
+  }
+  if (!bytes.empty() && bytes[0] == 'X') bytes[0] = 'Y';  // 'X' makes the sink refuse
+  return bytes;
+}
+
+std::string Sm3Hex(std::string_view bytes) { return core::HexEncode(crypto::Sm3(bytes)); }
+
+// Chunked transfer-encoding of `body` in pieces of `piece` bytes.
+std::string Chunked(std::string_view body, std::size_t piece) {
+  std::string encoded;
+  for (std::size_t at = 0; at < body.size(); at += piece) {
+    std::string_view chunk = body.substr(at, piece);
+    std::ostringstream size;
+    size << std::hex << chunk.size();
+    encoded += size.str() + "\r\n" + std::string(chunk) + "\r\n";
+  }
+  return encoded + "0\r\n\r\n";
 }
 
 class ServerTest : public ::testing::Test {
@@ -107,6 +192,39 @@ class ServerTest : public ::testing::Test {
   }
 
   void AddRoutes() {
+    auto open_sink = [this](Request& request) -> core::Result<std::unique_ptr<BodySink>> {
+      std::string_view refuse = request.Header("X-Refuse");
+      if (refuse == "403") return core::PermissionDenied("不能向该案件上传文件");
+      if (refuse == "400") return core::InvalidArgument("上传编号格式错误", "upload_id");
+      std::lock_guard lock(probe_.mu);
+      ++probe_.opened;
+      return std::unique_ptr<BodySink>(std::make_unique<HashingSink>(probe_));
+    };
+    router_.Add({.method = Verb::post,
+                 .pattern = "/api/v1/uploads",
+                 .permission = "test:write",
+                 .upload = open_sink,
+                 .max_body = 100 << 20});
+    router_.Add({.method = Verb::post,
+                 .pattern = "/api/v1/uploads/small",
+                 .auth = Auth::kPublic,
+                 .upload = open_sink,
+                 .max_body = 1000});
+    router_.Add({.method = Verb::get,
+                 .pattern = "/api/v1/files/{name}",
+                 .permission = "test:read",
+                 .download = [this](Request& request) -> core::Result<FileReply> {
+                   if (request.PathParam("name") == "unknown") {
+                     return core::NotFound("文件不存在");
+                   }
+                   FileReply reply{.path = dir_ / "evidence.bin",
+                                   .content_type = "video/mp4",
+                                   .etag = "sm3abc",
+                                   .filename = "现场 视频.mp4",
+                                   .headers = {{"X-Evidence-Sm3", "abc"}}};
+                   if (request.PathParam("name") == "vanished") reply.path = dir_ / "nothing";
+                   return reply;
+                 }});
     router_.Add({.method = Verb::get,
                  .pattern = "/api/v1/items/{id}",
                  .auth = Auth::kPublic,
@@ -198,7 +316,16 @@ class ServerTest : public ::testing::Test {
   std::promise<void> slow_started_;
   std::mutex denied_mu_;
   std::vector<std::string> denied_;
+  UploadProbe probe_;
 };
+
+constexpr std::string_view kBearer = "Bearer good-token";
+
+std::string UploadHeaders(std::string_view target, std::string_view extra = {}) {
+  return "POST " + std::string(target) +
+         " HTTP/1.1\r\nHost: x\r\nAuthorization: " + std::string(kBearer) +
+         "\r\nContent-Type: application/octet-stream\r\n" + std::string(extra);
+}
 
 // ---- routing ---------------------------------------------------------------
 
@@ -589,6 +716,300 @@ TEST_F(ServerTest, SigtermMakesRunReturn) {
   std::raise(SIGTERM);
   thread_.join();  // returns only because the signal stopped the server
   server_.reset();
+}
+
+// ---- streamed uploads ------------------------------------------------------------
+
+TEST_F(ServerTest, StreamsLargeUploadToSinkInBoundedPieces) {
+  StartServer();
+  const std::string body = PatternBytes(64u << 20, 1);
+  TestClient client(port_, 60s);
+  auto response = client.Send(
+      Verb::post, "/api/v1/uploads",
+      {{"Authorization", std::string(kBearer)}, {"Content-Type", "application/octet-stream"}},
+      body);
+  ASSERT_EQ(response.result_int(), 201u) << response.body();
+  EXPECT_EQ(std::string(BodyJson(response).at("sm3").as_string()), Sm3Hex(body));
+  EXPECT_EQ(BodyJson(response).at("bytes"), static_cast<std::int64_t>(body.size()));
+  std::lock_guard lock(probe_.mu);
+  EXPECT_TRUE(probe_.finished);
+  EXPECT_FALSE(probe_.aborted);
+  EXPECT_EQ(probe_.bytes, body.size());
+  // The body passed through in pieces; no buffer ever held it whole.
+  EXPECT_GE(probe_.pieces, 64);
+  EXPECT_LE(probe_.largest_piece, 1u << 20);
+}
+
+TEST_F(ServerTest, ChunkedUploadArrivesWhole) {
+  StartServer();
+  const std::string body = PatternBytes(300 * 1024 + 7, 2);
+  TestClient client(port_);
+  client.WriteRaw(UploadHeaders("/api/v1/uploads", "Transfer-Encoding: chunked\r\n\r\n") +
+                  Chunked(body, 50000));
+  auto response = client.Read();
+  ASSERT_EQ(response.result_int(), 201u) << response.body();
+  EXPECT_EQ(std::string(BodyJson(response).at("sm3").as_string()), Sm3Hex(body));
+  EXPECT_EQ(BodyJson(response).at("bytes"), static_cast<std::int64_t>(body.size()));
+  // Keep-alive still works after a streamed body.
+  EXPECT_EQ(client.Send(Verb::get, "/healthz").result_int(), 200u);
+}
+
+TEST_F(ServerTest, ChunkedUploadOverMaxBodyIs413AndAbortsTheSink) {
+  StartServer();
+  TestClient client(port_);
+  client.WriteRaw(
+      "POST /api/v1/uploads/small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      Chunked(std::string(1600, 'a'), 800));
+  auto response = client.Read();
+  EXPECT_EQ(response.result_int(), 413u);
+  EXPECT_EQ(ErrorCodeOf(response), "RESOURCE_EXHAUSTED");
+  ASSERT_TRUE(probe_.WaitForAbort());
+  std::lock_guard lock(probe_.mu);
+  EXPECT_TRUE(probe_.aborted);
+  EXPECT_FALSE(probe_.finished);
+  EXPECT_EQ(probe_.bytes, 800u);  // the first chunk fit
+}
+
+TEST_F(ServerTest, ContentLengthOverMaxBodyIs413WithoutOpeningASink) {
+  StartServer();
+  TestClient client(port_);
+  // Headers only: the answer comes before any body byte is sent.
+  client.WriteRaw("POST /api/v1/uploads/small HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
+  auto response = client.Read();
+  EXPECT_EQ(response.result_int(), 413u);
+  EXPECT_FALSE(response.keep_alive());
+  EXPECT_EQ(probe_.Opened(), 0);
+}
+
+TEST_F(ServerTest, UploadRefusalIsAnsweredBeforeTheBody) {
+  StartServer();
+  {
+    TestClient client(port_);
+    client.WriteRaw(UploadHeaders("/api/v1/uploads",
+                                  "X-Refuse: 403\r\nExpect: 100-continue\r\n"
+                                  "Content-Length: 100000\r\n\r\n"));
+    auto response = client.Read();  // the refusal, not "100 Continue"
+    EXPECT_EQ(response.result_int(), 403u);
+    EXPECT_EQ(ErrorMessageOf(response), "不能向该案件上传文件");
+    EXPECT_TRUE(client.WaitForClose());
+  }
+  {
+    TestClient client(port_);
+    client.WriteRaw(
+        UploadHeaders("/api/v1/uploads", "X-Refuse: 400\r\nContent-Length: 10\r\n\r\n"));
+    auto response = client.Read();
+    EXPECT_EQ(response.result_int(), 400u);
+    EXPECT_EQ(ErrorFieldOf(response), "upload_id");
+  }
+  EXPECT_EQ(probe_.Opened(), 0);
+}
+
+TEST_F(ServerTest, ContinueIsSentOnlyOnceTheSinkExists) {
+  StartServer();
+  const std::string body = PatternBytes(20000, 3);
+  TestClient client(port_);
+  client.WriteRaw(UploadHeaders("/api/v1/uploads", "Expect: 100-continue\r\nContent-Length: " +
+                                                       std::to_string(body.size()) + "\r\n\r\n"));
+  auto interim = client.Read();
+  EXPECT_EQ(interim.result_int(), 100u);
+  EXPECT_EQ(probe_.Opened(), 1);
+  client.WriteRaw(body);
+  auto response = client.Read();
+  ASSERT_EQ(response.result_int(), 201u);
+  EXPECT_EQ(std::string(BodyJson(response).at("sm3").as_string()), Sm3Hex(body));
+}
+
+TEST_F(ServerTest, ClientDisconnectMidBodyAbortsTheSink) {
+  StartServer();
+  {
+    TestClient client(port_);
+    client.WriteRaw(UploadHeaders("/api/v1/uploads", "Content-Length: 1000000\r\n\r\n") +
+                    PatternBytes(200000, 4));
+  }  // the connection drops with 800000 bytes missing
+  ASSERT_TRUE(probe_.WaitForAbort());
+  std::lock_guard lock(probe_.mu);
+  EXPECT_FALSE(probe_.finished);
+  EXPECT_LE(probe_.bytes, 200000u);
+}
+
+TEST_F(ServerTest, StalledUploadTimesOutAndAbortsTheSink) {
+  ServerOptions options;
+  options.body_timeout = 1s;
+  StartServer(options);
+  TestClient client(port_);
+  client.WriteRaw(UploadHeaders("/api/v1/uploads", "Content-Length: 1000\r\n\r\n") +
+                  std::string(10, 'a'));
+  ASSERT_TRUE(probe_.WaitForAbort());
+  EXPECT_TRUE(client.WaitForClose());
+}
+
+TEST_F(ServerTest, SinkWriteErrorIsAnsweredAndAbortsTheSink) {
+  StartServer();
+  TestClient client(port_);
+  auto response =
+      client.Send(Verb::post, "/api/v1/uploads", {{"Authorization", std::string(kBearer)}},
+                  "X-not-an-allowed-type" + std::string(1000, 'x'));
+  EXPECT_EQ(response.result_int(), 400u);
+  EXPECT_EQ(ErrorFieldOf(response), "file");
+  EXPECT_TRUE(probe_.WaitForAbort());
+  EXPECT_FALSE(response.keep_alive());
+}
+
+TEST_F(ServerTest, UnauthenticatedUploadIs401AndNeverOpensASink) {
+  StartServer();
+  auto anonymous = Fetch(port_, Verb::post, "/api/v1/uploads", {}, std::string(100, 'a'));
+  EXPECT_EQ(anonymous.result_int(), 401u);
+  auto no_csrf = Fetch(port_, Verb::post, "/api/v1/uploads",
+                       {{"Cookie", "__Host-lvyuan=good-session"}}, std::string(100, 'a'));
+  EXPECT_EQ(no_csrf.result_int(), 403u);
+  auto no_permission =
+      Fetch(port_, Verb::post, "/api/v1/uploads",
+            {{"Cookie", "__Host-lvyuan=good-session"}, {"X-CSRF-Token", "csrf-ok"}},
+            std::string(100, 'a'));
+  EXPECT_EQ(no_permission.result_int(), 403u);
+  EXPECT_EQ(ErrorMessageOf(no_permission), "没有权限执行此操作");
+  EXPECT_EQ(probe_.Opened(), 0);
+}
+
+TEST_F(ServerTest, UploadsAreLoggedAndCounted) {
+  StartServer();
+  auto response = Fetch(port_, Verb::post, "/api/v1/uploads",
+                        {{"Authorization", std::string(kBearer)}, {"X-Request-Id", "upload-1"}},
+                        PatternBytes(5000, 5));
+  ASSERT_EQ(response.result_int(), 201u);
+  std::istringstream lines(ReadAccessLog());
+  std::string line;
+  bool seen = false;
+  while (std::getline(lines, line)) {
+    auto entry = boost::json::parse(line).as_object();
+    if (entry.at("request_id") != "upload-1") continue;
+    seen = true;
+    EXPECT_EQ(entry.at("route"), "/api/v1/uploads");
+    EXPECT_EQ(entry.at("status"), 201);
+    EXPECT_EQ(entry.at("user"), "integration");
+    EXPECT_EQ(entry.at("bytes"), static_cast<std::int64_t>(response.body().size()));
+  }
+  EXPECT_TRUE(seen);
+  auto metrics = Fetch(port_, Verb::get, "/metrics");
+  EXPECT_NE(metrics.body().find("lvyuan_http_requests_total{route=\"/api/v1/uploads\","
+                                "method=\"POST\",status=\"201\"} 1"),
+            std::string::npos)
+      << metrics.body();
+}
+
+// ---- file downloads --------------------------------------------------------------
+
+class DownloadTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    for (int i = 0; i < 100; ++i) content_.push_back(static_cast<char>('a' + i % 26));
+    std::ofstream(dir_ / "evidence.bin", std::ios::binary) << content_;
+    StartServer();
+  }
+
+  ClientResponse Get(Verb method, std::string target, testing::Headers headers = {}) {
+    headers.emplace_back("Authorization", std::string(kBearer));
+    return Fetch(port_, method, std::move(target), headers);
+  }
+
+  std::string content_;
+};
+
+TEST_F(DownloadTest, WithoutRangeSendsTheWholeFile) {
+  auto response = Get(Verb::get, "/api/v1/files/e1", {{"X-Request-Id", "download-1"}});
+  ASSERT_EQ(response.result_int(), 200u);
+  EXPECT_EQ(response.body(), content_);
+  EXPECT_EQ(HeaderOf(response, "Content-Type"), "video/mp4");
+  EXPECT_EQ(HeaderOf(response, "Accept-Ranges"), "bytes");
+  EXPECT_EQ(HeaderOf(response, "ETag"), "\"sm3abc\"");
+  EXPECT_EQ(HeaderOf(response, "X-Evidence-Sm3"), "abc");
+  EXPECT_EQ(HeaderOf(response, "Cache-Control"), "no-store");
+  std::string disposition = HeaderOf(response, "Content-Disposition");
+  EXPECT_TRUE(disposition.starts_with("attachment; filename=\"")) << disposition;
+  EXPECT_NE(disposition.find("filename*=UTF-8''%E7%8E%B0%E5%9C%BA%20%E8%A7%86%E9%A2%91.mp4"),
+            std::string::npos)
+      << disposition;
+  std::string log = ReadAccessLog();
+  EXPECT_NE(log.find("\"request_id\":\"download-1\""), std::string::npos);
+  EXPECT_NE(log.find("\"bytes\":100"), std::string::npos) << log;
+}
+
+TEST_F(DownloadTest, ClosedRangeIs206WithExactBytes) {
+  auto response = Get(Verb::get, "/api/v1/files/e1", {{"Range", "bytes=10-19"}});
+  ASSERT_EQ(response.result_int(), 206u);
+  EXPECT_EQ(response.body(), content_.substr(10, 10));
+  EXPECT_EQ(response.body(), "klmnopqrst");
+  EXPECT_EQ(HeaderOf(response, "Content-Range"), "bytes 10-19/100");
+  EXPECT_EQ(HeaderOf(response, "Content-Length"), "10");
+}
+
+TEST_F(DownloadTest, SuffixAndOpenRangesAreServed) {
+  auto suffix = Get(Verb::get, "/api/v1/files/e1", {{"Range", "bytes=-5"}});
+  ASSERT_EQ(suffix.result_int(), 206u);
+  EXPECT_EQ(suffix.body(), content_.substr(95));
+  EXPECT_EQ(HeaderOf(suffix, "Content-Range"), "bytes 95-99/100");
+  auto open = Get(Verb::get, "/api/v1/files/e1", {{"Range", "bytes=90-"}});
+  ASSERT_EQ(open.result_int(), 206u);
+  EXPECT_EQ(open.body(), content_.substr(90));
+  EXPECT_EQ(HeaderOf(open, "Content-Range"), "bytes 90-99/100");
+}
+
+TEST_F(DownloadTest, UnsatisfiableRangeIs416WithSize) {
+  auto response = Get(Verb::get, "/api/v1/files/e1", {{"Range", "bytes=200-300"}});
+  EXPECT_EQ(response.result_int(), 416u);
+  EXPECT_EQ(HeaderOf(response, "Content-Range"), "bytes */100");
+}
+
+TEST_F(DownloadTest, IfRangeMismatchSendsTheWholeFile) {
+  auto stale = Get(Verb::get, "/api/v1/files/e1",
+                   {{"Range", "bytes=10-19"}, {"If-Range", "\"another-version\""}});
+  ASSERT_EQ(stale.result_int(), 200u);
+  EXPECT_EQ(stale.body(), content_);
+  auto current =
+      Get(Verb::get, "/api/v1/files/e1", {{"Range", "bytes=10-19"}, {"If-Range", "\"sm3abc\""}});
+  EXPECT_EQ(current.result_int(), 206u);
+  EXPECT_EQ(current.body(), "klmnopqrst");
+}
+
+TEST_F(DownloadTest, IfNoneMatchIs304) {
+  auto response = Get(Verb::get, "/api/v1/files/e1", {{"If-None-Match", "\"sm3abc\""}});
+  EXPECT_EQ(response.result_int(), 304u);
+  EXPECT_TRUE(response.body().empty());
+}
+
+TEST_F(DownloadTest, HeadSendsHeadersOnly) {
+  auto response = Get(Verb::head, "/api/v1/files/e1");
+  ASSERT_EQ(response.result_int(), 200u);
+  EXPECT_TRUE(response.body().empty());
+  EXPECT_EQ(HeaderOf(response, "Content-Length"), "100");
+  EXPECT_EQ(HeaderOf(response, "Accept-Ranges"), "bytes");
+  auto ranged = Get(Verb::head, "/api/v1/files/e1", {{"Range", "bytes=0-9"}});
+  EXPECT_EQ(ranged.result_int(), 206u);
+  EXPECT_EQ(HeaderOf(ranged, "Content-Length"), "10");
+}
+
+TEST_F(DownloadTest, ErrorsAreJsonAndDownloadsNeedAuthentication) {
+  auto unknown = Get(Verb::get, "/api/v1/files/unknown");
+  EXPECT_EQ(unknown.result_int(), 404u);
+  EXPECT_EQ(ErrorCodeOf(unknown), "NOT_FOUND");
+  auto vanished = Get(Verb::get, "/api/v1/files/vanished");
+  EXPECT_EQ(vanished.result_int(), 404u);
+  EXPECT_EQ(ErrorMessageOf(vanished), "文件不存在");
+  auto anonymous = Fetch(port_, Verb::get, "/api/v1/files/e1");
+  EXPECT_EQ(anonymous.result_int(), 401u);
+}
+
+TEST_F(DownloadTest, KeepAliveServesSeveralRanges) {
+  TestClient client(port_);
+  for (int first : {0, 50, 90}) {
+    auto response = client.Send(
+        Verb::get, "/api/v1/files/e1",
+        {{"Authorization", std::string(kBearer)},
+         {"Range", "bytes=" + std::to_string(first) + "-" + std::to_string(first + 9)}});
+    ASSERT_EQ(response.result_int(), 206u);
+    EXPECT_EQ(response.body(), content_.substr(first, 10));
+  }
 }
 
 TEST(ServerStartTest, BindFailureIsUnavailable) {

@@ -236,8 +236,15 @@ StaticResponse StaticFiles::Serve(const Request& request) const {
   if (use_gzip) header.set(field::content_encoding, "gzip");
   if (mime.starts_with("text/html")) SetHtmlSecurityHeaders(header);
 
+  return ServeFile(request, chosen, size, std::move(header), /*ranges=*/!use_gzip);
+}
+
+StaticResponse ServeFile(const Request& request, const fs::path& path, std::uint64_t size,
+                         beast_http::response_header<> header, bool ranges) {
+  header.version(11);
+  std::string etag(header[field::etag]);
   std::string_view if_none_match = HeaderOf(request, field::if_none_match);
-  if (!if_none_match.empty() && MatchesEtag(if_none_match, etag)) {
+  if (!etag.empty() && !if_none_match.empty() && MatchesEtag(if_none_match, etag)) {
     header.result(beast_http::status::not_modified);
     return Response(std::move(header));
   }
@@ -245,11 +252,16 @@ StaticResponse StaticFiles::Serve(const Request& request) const {
   std::uint64_t offset = 0;
   std::uint64_t length = size;
   header.result(beast_http::status::ok);
-  if (!use_gzip) header.set(field::accept_ranges, "bytes");
+  if (ranges) header.set(field::accept_ranges, "bytes");
+  std::string_view range_header = HeaderOf(request, field::range);
   std::string_view if_range = HeaderOf(request, field::if_range);
-  if (has_range && !use_gzip && (if_range.empty() || if_range == etag)) {
+  // If-Range uses the strong comparison: a weak or different tag, or a date,
+  // means the client's copy may be stale, so it gets the whole file.
+  bool range_applies =
+      if_range.empty() || (!etag.empty() && !etag.starts_with("W/") && if_range == etag);
+  if (ranges && !range_header.empty() && range_applies) {
     bool ignore = true;
-    std::optional<ByteRange> range = ParseRange(HeaderOf(request, field::range), size, ignore);
+    std::optional<ByteRange> range = ParseRange(range_header, size, ignore);
     if (range) {
       offset = range->first;
       length = range->last - range->first + 1;
@@ -261,18 +273,19 @@ StaticResponse StaticFiles::Serve(const Request& request) const {
       Response refused =
           ErrorResponse(416, core::Error{core::ErrorCode::kOutOfRange, "请求的范围无法满足", {}});
       refused.set(field::content_range, "bytes */" + std::to_string(size));
+      refused.set(field::accept_ranges, "bytes");
       return refused;
     }
   }
 
-  if (method == Verb::head) {
+  if (request.method() == Verb::head) {
     Response response(std::move(header));
     response.content_length(length);
     return response;
   }
   boost::beast::error_code open_ec;
   FileResponse response(std::move(header));
-  response.body().file.open(chosen.c_str(), boost::beast::file_mode::scan, open_ec);
+  response.body().file.open(path.c_str(), boost::beast::file_mode::scan, open_ec);
   if (open_ec) return NotFoundResponse();
   response.body().offset = offset;
   response.body().length = length;

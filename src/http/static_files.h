@@ -12,6 +12,7 @@
 // Thread-safe: Serve only reads the file system.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string_view>
 #include <variant>
@@ -31,6 +32,19 @@ std::string_view MimeTypeFor(std::string_view file_name);
 // Headers every HTML page gets: nosniff, Referrer-Policy, X-Frame-Options and
 // the Content-Security-Policy.
 void SetHtmlSecurityHeaders(beast_http::fields& fields);
+
+// Answers a GET or HEAD for the regular file `path` of `size` bytes, with
+// `header` already carrying Content-Type, ETag (optional) and caching
+// headers: 304 when If-None-Match matches the ETag; with `ranges`,
+// Accept-Ranges: bytes and a single "bytes=" range (first-last, first-, or
+// the suffix -n) answered 206 with Content-Range, or 416 with
+// "Content-Range: bytes */size" when unsatisfiable, unless an If-Range
+// differs from the ETag (then the whole file); several ranges or a malformed
+// Range header get the whole file. HEAD gets the headers and Content-Length
+// only. 404 when the file cannot be opened. The file is streamed from disk
+// when the response is written, never loaded into memory.
+StaticResponse ServeFile(const Request& request, const std::filesystem::path& path,
+                         std::uint64_t size, beast_http::response_header<> header, bool ranges);
 
 class StaticFiles {
  public:

@@ -9,9 +9,7 @@ namespace {
 constexpr std::uint8_t kLeafPrefix = 0x00;
 constexpr std::uint8_t kNodePrefix = 0x01;
 
-core::Error OutOfRange(std::string message) {
-  return core::Error{core::ErrorCode::kOutOfRange, std::move(message), {}};
-}
+using core::OutOfRange;
 
 // The largest power of two strictly below n; n >= 2.
 std::uint64_t SplitPoint(std::uint64_t n) { return std::bit_floor(n - 1); }
@@ -72,57 +70,91 @@ Hash MerkleTree::Root() const {
   return root;
 }
 
-core::Result<Hash> MerkleTree::RootAt(std::uint64_t size) const {
-  if (size > this->size()) {
-    return OutOfRange("树大小 " + std::to_string(size) + " 超过当前叶子数 " +
-                      std::to_string(this->size()));
+core::Result<Hash> MerkleTree::Node(int level, std::uint64_t index) const {
+  const auto l = static_cast<std::size_t>(level);
+  if (level < 0 || l >= levels_.size() || index >= levels_[l].size()) {
+    return OutOfRange("节点 (" + std::to_string(level) + ", " + std::to_string(index) + ") 不存在");
   }
-  if (size == 0) return EmptyRoot(algorithm_);
-  return SubtreeHash(0, size);
+  return levels_[l][index];
 }
 
-Hash MerkleTree::SubtreeHash(std::uint64_t start, std::uint64_t count) const {
+core::Result<Hash> SubtreeHash(const NodeSource& tree, std::uint64_t start, std::uint64_t count) {
   if (std::has_single_bit(count)) {
     const int level = std::countr_zero(count);
-    return levels_[static_cast<std::size_t>(level)][start >> level];
+    return tree.Node(level, start >> level);
   }
   const std::uint64_t k = SplitPoint(count);
-  return NodeHash(algorithm_, SubtreeHash(start, k), SubtreeHash(start + k, count - k));
+  const Hash left = TRY(SubtreeHash(tree, start, k));
+  const Hash right = TRY(SubtreeHash(tree, start + k, count - k));
+  return NodeHash(tree.algorithm(), left, right);
 }
 
-core::Result<std::vector<Hash>> MerkleTree::InclusionProof(std::uint64_t index,
-                                                           std::uint64_t size) const {
-  if (size > this->size()) {
+core::Result<Hash> RootAt(const NodeSource& tree, std::uint64_t size) {
+  if (size > tree.size()) {
     return OutOfRange("树大小 " + std::to_string(size) + " 超过当前叶子数 " +
-                      std::to_string(this->size()));
+                      std::to_string(tree.size()));
+  }
+  if (size == 0) return EmptyRoot(tree.algorithm());
+  return SubtreeHash(tree, 0, size);
+}
+
+namespace {
+
+// PATH(m, D[start : start + count]) of RFC 9162 §2.1.3.1.
+core::Status AppendPath(const NodeSource& tree, std::uint64_t index, std::uint64_t start,
+                        std::uint64_t count, std::vector<Hash>& proof) {
+  if (count == 1) return core::Ok();
+  const std::uint64_t k = SplitPoint(count);
+  if (index < k) {
+    TRY(AppendPath(tree, index, start, k, proof));
+    proof.push_back(TRY(SubtreeHash(tree, start + k, count - k)));
+  } else {
+    TRY(AppendPath(tree, index - k, start + k, count - k, proof));
+    proof.push_back(TRY(SubtreeHash(tree, start, k)));
+  }
+  return core::Ok();
+}
+
+// SUBPROOF(m, D[start : start + count], b) of RFC 9162 §2.1.4.1.
+core::Status AppendSubproof(const NodeSource& tree, std::uint64_t from, std::uint64_t start,
+                            std::uint64_t count, bool whole_subtree, std::vector<Hash>& proof) {
+  if (from == count) {
+    if (!whole_subtree) proof.push_back(TRY(SubtreeHash(tree, start, count)));
+    return core::Ok();
+  }
+  const std::uint64_t k = SplitPoint(count);
+  if (from <= k) {
+    TRY(AppendSubproof(tree, from, start, k, whole_subtree, proof));
+    proof.push_back(TRY(SubtreeHash(tree, start + k, count - k)));
+  } else {
+    TRY(AppendSubproof(tree, from - k, start + k, count - k, false, proof));
+    proof.push_back(TRY(SubtreeHash(tree, start, k)));
+  }
+  return core::Ok();
+}
+
+}  // namespace
+
+core::Result<std::vector<Hash>> InclusionProof(const NodeSource& tree, std::uint64_t index,
+                                               std::uint64_t size) {
+  if (size > tree.size()) {
+    return OutOfRange("树大小 " + std::to_string(size) + " 超过当前叶子数 " +
+                      std::to_string(tree.size()));
   }
   if (index >= size) {
     return core::InvalidArgument(
         "叶子序号 " + std::to_string(index) + " 不小于树大小 " + std::to_string(size), "index");
   }
   std::vector<Hash> proof;
-  AppendPath(index, 0, size, proof);
+  TRY(AppendPath(tree, index, 0, size, proof));
   return proof;
 }
 
-// PATH(m, D[start : start + count]) of RFC 9162 §2.1.3.1.
-void MerkleTree::AppendPath(std::uint64_t index, std::uint64_t start, std::uint64_t count,
-                            std::vector<Hash>& proof) const {
-  if (count == 1) return;
-  const std::uint64_t k = SplitPoint(count);
-  if (index < k) {
-    AppendPath(index, start, k, proof);
-    proof.push_back(SubtreeHash(start + k, count - k));
-  } else {
-    AppendPath(index - k, start + k, count - k, proof);
-    proof.push_back(SubtreeHash(start, k));
-  }
-}
-
-core::Result<std::vector<Hash>> MerkleTree::ConsistencyProof(std::uint64_t from,
-                                                             std::uint64_t to) const {
-  if (to > size()) {
-    return OutOfRange("树大小 " + std::to_string(to) + " 超过当前叶子数 " + std::to_string(size()));
+core::Result<std::vector<Hash>> ConsistencyProof(const NodeSource& tree, std::uint64_t from,
+                                                 std::uint64_t to) {
+  if (to > tree.size()) {
+    return OutOfRange("树大小 " + std::to_string(to) + " 超过当前叶子数 " +
+                      std::to_string(tree.size()));
   }
   if (from > to) {
     return core::InvalidArgument(
@@ -130,25 +162,8 @@ core::Result<std::vector<Hash>> MerkleTree::ConsistencyProof(std::uint64_t from,
   }
   if (from == 0) return core::InvalidArgument("从空树出发的一致性证明没有意义", "from");
   std::vector<Hash> proof;
-  AppendSubproof(from, 0, to, true, proof);
+  TRY(AppendSubproof(tree, from, 0, to, true, proof));
   return proof;
-}
-
-// SUBPROOF(m, D[start : start + count], b) of RFC 9162 §2.1.4.1.
-void MerkleTree::AppendSubproof(std::uint64_t from, std::uint64_t start, std::uint64_t count,
-                                bool whole_subtree, std::vector<Hash>& proof) const {
-  if (from == count) {
-    if (!whole_subtree) proof.push_back(SubtreeHash(start, count));
-    return;
-  }
-  const std::uint64_t k = SplitPoint(count);
-  if (from <= k) {
-    AppendSubproof(from, start, k, whole_subtree, proof);
-    proof.push_back(SubtreeHash(start + k, count - k));
-  } else {
-    AppendSubproof(from - k, start + k, count - k, false, proof);
-    proof.push_back(SubtreeHash(start, k));
-  }
 }
 
 core::Status VerifyInclusion(HashAlgorithm algorithm, std::uint64_t index, std::uint64_t size,

@@ -3,28 +3,16 @@
 #include <array>
 #include <sstream>
 
+#include "store/sql_values.h"
+
 namespace lvyuan::store {
 namespace {
 
-Value OptInt(const std::optional<std::int64_t>& v) { return v ? Value(*v) : Null(); }
-Value OptText(const std::optional<std::string>& v) { return v ? Value(*v) : Null(); }
-Value Bool(bool b) { return static_cast<std::int64_t>(b ? 1 : 0); }
-
-// A LIKE pattern matching `text` anywhere, with % _ and \ taken literally.
-std::string ContainsPattern(std::string_view text) {
-  std::string out = "%";
-  for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '%';
-  return out;
-}
-std::string PrefixPattern(std::string_view text) {
-  std::string out = ContainsPattern(text);
-  out.erase(0, 1);
-  return out;
-}
+using sql::Bool;
+using sql::ContainsPattern;
+using sql::OptInt;
+using sql::OptText;
+using sql::PrefixPattern;
 
 std::string JoinComma(const std::vector<std::string>& items) {
   std::string out;
@@ -547,80 +535,6 @@ Status TouchApiToken(Conn& conn, std::int64_t id, std::int64_t now) {
   std::array<Value, 2> p{now, id};
   TRY(conn.Exec("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", p));
   return core::Ok();
-}
-
-Result<std::int64_t> AppendAudit(Conn& conn, const AuditRecord& a) {
-  std::vector<Value> p{a.at,
-                       OptInt(a.actor_user_id),
-                       a.actor_username,
-                       OptInt(a.actor_unit_id),
-                       a.action,
-                       a.object_type,
-                       a.object_id,
-                       a.outcome,
-                       a.client_ip,
-                       a.request_id,
-                       a.detail};
-  auto row = TRY(conn.QueryOne(
-      "INSERT INTO audit_log (at, actor_user_id, actor_username, actor_unit_id, action, "
-      "object_type, object_id, outcome, client_ip, request_id, detail) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-      p));
-  if (!row) return core::Internal("INSERT RETURNING gave no row");
-  return row->Int(0);
-}
-
-Result<std::vector<AuditRecord>> ListAudit(Conn& conn, const AuditFilter& f) {
-  std::string sql =
-      "SELECT id, at, actor_user_id, actor_username, actor_unit_id, action, object_type, "
-      "object_id, outcome, client_ip, request_id, detail FROM audit_log WHERE 1 = 1";
-  std::vector<Value> p;
-  if (f.before_id > 0) {
-    sql += " AND id < ?";
-    p.emplace_back(f.before_id);
-  }
-  if (!f.action_prefix.empty()) {
-    sql += " AND action LIKE ? ESCAPE '\\'";
-    p.emplace_back(PrefixPattern(f.action_prefix));
-  }
-  if (!f.actor_username.empty()) {
-    sql += " AND actor_username = ?";
-    p.emplace_back(f.actor_username);
-  }
-  if (!f.outcome.empty()) {
-    sql += " AND outcome = ?";
-    p.emplace_back(f.outcome);
-  }
-  if (f.from_ms) {
-    sql += " AND at >= ?";
-    p.emplace_back(*f.from_ms);
-  }
-  if (f.to_ms) {
-    sql += " AND at < ?";
-    p.emplace_back(*f.to_ms);
-  }
-  sql += " ORDER BY id DESC LIMIT ?";
-  p.emplace_back(static_cast<std::int64_t>(f.limit));
-  auto rows = TRY(conn.Query(sql, p));
-  std::vector<AuditRecord> out;
-  out.reserve(rows.size());
-  for (const auto& r : rows) {
-    AuditRecord a;
-    a.id = r.Int(0);
-    a.at = r.Int(1);
-    a.actor_user_id = r.OptInt(2);
-    a.actor_username = r.Text(3);
-    a.actor_unit_id = r.OptInt(4);
-    a.action = r.Text(5);
-    a.object_type = r.Text(6);
-    a.object_id = r.Text(7);
-    a.outcome = r.Text(8);
-    a.client_ip = r.Text(9);
-    a.request_id = r.Text(10);
-    a.detail = r.Text(11);
-    out.push_back(std::move(a));
-  }
-  return out;
 }
 
 }  // namespace lvyuan::store

@@ -1,5 +1,5 @@
-// Typed access to units, users, roles, sessions, API tokens, login failures
-// and the audit log. Every function runs inside the caller's transaction
+// Typed access to units, users, roles, sessions, API tokens and login
+// failures. Every function runs inside the caller's transaction
 // (the Conn handed out by Database::Write/Read) and returns the store's
 // errors unchanged (see database.h). Times are unix milliseconds.
 #pragma once
@@ -104,31 +104,6 @@ struct ApiTokenRecord {
   std::optional<std::int64_t> last_used_at;
 };
 
-struct AuditRecord {
-  std::int64_t id = 0;
-  std::int64_t at = 0;
-  std::optional<std::int64_t> actor_user_id;
-  std::string actor_username;
-  std::optional<std::int64_t> actor_unit_id;
-  std::string action;
-  std::string object_type;
-  std::string object_id;
-  std::string outcome;  // ok | denied | failed
-  std::string client_ip;
-  std::string request_id;
-  std::string detail = "{}";  // JSON object
-};
-
-struct AuditFilter {
-  std::string action_prefix;
-  std::string actor_username;
-  std::string outcome;
-  std::optional<std::int64_t> from_ms;
-  std::optional<std::int64_t> to_ms;
-  std::int64_t before_id = 0;  // keyset cursor, newest first; 0 = from the newest
-  int limit = 50;
-};
-
 // settings: small deployment-wide values (secrets, ids).
 Result<std::optional<Blob>> GetSetting(Conn& conn, std::string_view key);
 // Inserts key if absent; returns the stored value (the existing one if any).
@@ -182,9 +157,5 @@ Result<std::optional<ApiTokenRecord>> FindApiToken(Conn& conn, std::int64_t id);
 Result<std::vector<ApiTokenRecord>> ListApiTokens(Conn& conn);
 Status RevokeApiToken(Conn& conn, std::int64_t id, std::int64_t now);
 Status TouchApiToken(Conn& conn, std::int64_t id, std::int64_t now);
-
-// Audit log (append-only).
-Result<std::int64_t> AppendAudit(Conn& conn, const AuditRecord& record);
-Result<std::vector<AuditRecord>> ListAudit(Conn& conn, const AuditFilter& filter);
 
 }  // namespace lvyuan::store

@@ -74,14 +74,31 @@ struct OpenOptions {
   std::string url;
   int reader_pool_size = 4;
   int busy_timeout_ms = 5000;
+  // Group commit: how many concurrent Write calls may share one transaction
+  // and one durable commit. The batch is whatever is queued when the writer
+  // becomes free (a lone Write never waits for company), up to this many.
+  // 1 turns group commit off (one transaction per Write); values below 1
+  // count as 1.
+  int group_commit_max_batch = 256;
 };
 
 class Database {
  public:
   virtual ~Database() = default;
-  // Runs fn in one write transaction: committed durably if fn returns ok,
-  // rolled back otherwise (and the error returned). Writers are serialised.
-  // Thread-safe.
+  // Runs fn in a write transaction: its changes are committed durably if fn
+  // returns ok, undone otherwise (and the error returned). Writers are
+  // serialised. Returns only once the commit holding fn's changes is durable.
+  //
+  // Group commit (OpenOptions::group_commit_max_batch): the callbacks of
+  // concurrent Writes may run one after another in one transaction, each
+  // isolated by a savepoint, so that a callback sees the changes of those
+  // before it and one callback's failure (error, failed statement, exception)
+  // undoes only its own changes. If the shared commit itself fails, every
+  // caller whose callback succeeded gets that error and none of their changes
+  // are kept. fn may be run by another thread that is inside Write (the
+  // caller's thread blocks meanwhile), so it must not rely on the caller's
+  // thread-local state; everything it references stays valid because the
+  // caller waits. Thread-safe.
   virtual Status Write(const std::function<Status(Conn&)>& fn) = 0;
   // Runs fn on a read-only snapshot (a connection from the reader pool).
   // Thread-safe.

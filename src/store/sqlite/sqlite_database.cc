@@ -349,6 +349,42 @@ class SqliteConn final : public Conn {
   std::optional<Error> first_error_;
 };
 
+// Runs fn on connection. An exception becomes Internal; a failed statement
+// fails the callback even if it returned ok.
+Status RunCallback(Connection& connection, const std::function<Status(Conn&)>& fn) {
+  SqliteConn conn(connection);
+  Status result;
+  try {
+    result = fn(conn);
+  } catch (const std::exception& exception) {
+    result = core::Internal(std::string("事务回调抛出异常：") + exception.what());
+  } catch (...) {
+    result = core::Internal("事务回调抛出未知异常");
+  }
+  if (result.ok() && conn.first_error()) result = *conn.first_error();
+  return result;
+}
+
+Error TransactionEndedError() {
+  return core::Internal("事务已被数据库自行回滚（或回调提交了事务）");
+}
+
+// True when the open transaction holds deferred foreign key violations, which
+// would make its COMMIT fail.
+bool HasUnresolvedForeignKeys(sqlite3* db) {
+  int current = 0;
+  int highwater = 0;
+  sqlite3_db_status(db, SQLITE_DBSTATUS_DEFERRED_FKS, &current, &highwater, 0);
+  return current != 0;
+}
+
+// Undoes and closes the savepoint of one callback of a batch.
+Status RollbackToSavepoint(Connection& connection) {
+  TRY(connection.Execute("ROLLBACK TO lvyuan_write", {}));
+  TRY(connection.Execute("RELEASE lvyuan_write", {}));
+  return core::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(std::string path,
@@ -372,13 +408,18 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(std::string path,
   for (int i = 0; i < reader_count; ++i) {
     readers.push_back(TRY(Connection::Open(path, options.busy_timeout_ms, /*reader=*/true)));
   }
-  return std::make_unique<SqliteDatabase>(Token(), std::move(path), std::move(writer),
-                                          std::move(readers));
+  return std::make_unique<SqliteDatabase>(Token(), std::move(path),
+                                          std::max(1, options.group_commit_max_batch),
+                                          std::move(writer), std::move(readers));
 }
 
-SqliteDatabase::SqliteDatabase(Token, std::string path, std::unique_ptr<Connection> writer,
+SqliteDatabase::SqliteDatabase(Token, std::string path, int max_batch,
+                               std::unique_ptr<Connection> writer,
                                std::vector<std::unique_ptr<Connection>> readers)
-    : path_(std::move(path)), writer_(std::move(writer)), readers_(std::move(readers)) {
+    : path_(std::move(path)),
+      max_batch_(max_batch),
+      writer_(std::move(writer)),
+      readers_(std::move(readers)) {
   for (const auto& reader : readers_) idle_readers_.push_back(reader.get());
 }
 
@@ -386,8 +427,125 @@ SqliteDatabase::~SqliteDatabase() = default;
 
 Status SqliteDatabase::Write(const std::function<Status(Conn&)>& fn) {
   if (IsActiveOnThisThread(this)) return NestedTransactionError();
-  std::lock_guard lock(writer_mutex_);
-  return RunTransaction(*writer_, TransactionKind::kWrite, fn);
+  if (max_batch_ == 1) {
+    std::lock_guard writer_lock(writer_mutex_);
+    writes_.fetch_add(1, std::memory_order_relaxed);
+    transactions_.fetch_add(1, std::memory_order_relaxed);
+    return RunTransaction(*writer_, TransactionKind::kWrite, fn);
+  }
+
+  PendingWrite self(fn);
+  std::unique_lock lock(queue_mutex_);
+  queue_.push_back(&self);
+  self.wakeup.wait(lock, [&] { return self.done || queue_.front() == &self; });
+  if (self.done) return std::move(self.result);
+
+  // This call leads: it takes what is queued now, its own first.
+  const auto size = std::min(queue_.size(), static_cast<std::size_t>(max_batch_));
+  const std::vector<PendingWrite*> batch(queue_.begin(),
+                                         queue_.begin() + static_cast<std::ptrdiff_t>(size));
+  lock.unlock();
+  {
+    std::lock_guard writer_lock(writer_mutex_);
+    RunBatch(batch);
+  }
+  lock.lock();
+  for (std::size_t i = 0; i < size; ++i) {
+    PendingWrite* write = queue_.front();
+    queue_.pop_front();
+    if (write == &self) continue;
+    write->done = true;
+    // Under the lock, so the caller cannot return and destroy it before this.
+    write->wakeup.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->wakeup.notify_one();
+  return std::move(self.result);
+}
+
+void SqliteDatabase::RunBatch(std::span<PendingWrite* const> batch) {
+  writes_.fetch_add(static_cast<std::int64_t>(batch.size()), std::memory_order_relaxed);
+  if (batch.size() == 1) {
+    transactions_.fetch_add(1, std::memory_order_relaxed);
+    batch.front()->result = RunTransaction(*writer_, TransactionKind::kWrite, batch.front()->fn);
+    return;
+  }
+  ActiveGuard active(this);
+  Connection& connection = *writer_;
+  // The callbacks that succeeded in the open transaction, awaiting its COMMIT.
+  std::vector<PendingWrite*> held;
+  held.reserve(batch.size());
+  bool open = false;
+  // Ends the open transaction without committing; every held callback fails.
+  auto abandon = [&](const Error& error) {
+    connection.Rollback();
+    for (PendingWrite* write : held) write->result = error;
+    held.clear();
+    open = false;
+  };
+
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    PendingWrite& write = *batch[i];
+    if (!open) {
+      transactions_.fetch_add(1, std::memory_order_relaxed);
+      if (Result<std::int64_t> begin = connection.Execute("BEGIN IMMEDIATE", {}); !begin.ok()) {
+        for (; i < batch.size(); ++i) batch[i]->result = begin.error();
+        return;
+      }
+      open = true;
+    }
+    if (Result<std::int64_t> savepoint = connection.Execute("SAVEPOINT lvyuan_write", {});
+        !savepoint.ok()) {
+      write.result = savepoint.error();
+      abandon(savepoint.error());
+      continue;
+    }
+    Status result = RunCallback(connection, write.fn);
+    if (!connection.InTransaction()) {
+      // The callback ended the transaction (or SQLite rolled it back after
+      // an I/O error): the work of the callbacks before it is gone too.
+      if (result.ok()) result = TransactionEndedError();
+      abandon(core::Aborted("同批提交的事务已被回滚，本次写入未保存：" + result.error().message));
+      write.result = std::move(result);
+      continue;
+    }
+    // A deferred foreign key left unresolved would fail the shared COMMIT.
+    if (result.ok() && HasUnresolvedForeignKeys(connection.handle())) {
+      result = core::FailedPrecondition("FOREIGN KEY constraint failed");
+    }
+    if (result.ok()) {
+      if (Result<std::int64_t> release = connection.Execute("RELEASE lvyuan_write", {});
+          !release.ok()) {
+        write.result = release.error();
+        abandon(release.error());
+        continue;
+      }
+      held.push_back(&write);
+      continue;
+    }
+    write.result = std::move(result);
+    if (Status undo = RollbackToSavepoint(connection); !undo.ok()) abandon(undo.error());
+  }
+
+  if (!open) return;
+  if (held.empty()) {
+    connection.Rollback();
+    return;
+  }
+  if (Result<std::int64_t> commit = connection.Execute("COMMIT", {}); !commit.ok()) {
+    abandon(commit.error());
+    return;
+  }
+  for (PendingWrite* write : held) write->result = core::Ok();
+}
+
+SqliteDatabase::WriteCounters SqliteDatabase::write_counters() const {
+  return {.writes = writes_.load(std::memory_order_relaxed),
+          .transactions = transactions_.load(std::memory_order_relaxed)};
+}
+
+std::size_t SqliteDatabase::queued_writes() const {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
 }
 
 Status SqliteDatabase::Read(const std::function<Status(Conn&)>& fn) {
@@ -415,23 +573,12 @@ Status SqliteDatabase::RunTransaction(Connection& connection, TransactionKind ki
       return std::move(first_read).error();
     }
   }
-  SqliteConn conn(connection);
-  Status result;
-  try {
-    result = fn(conn);
-  } catch (const std::exception& exception) {
-    result = core::Internal(std::string("事务回调抛出异常：") + exception.what());
-  } catch (...) {
-    result = core::Internal("事务回调抛出未知异常");
-  }
-  if (result.ok() && conn.first_error()) result = *conn.first_error();
+  Status result = RunCallback(connection, fn);
   if (!result.ok()) {
     connection.Rollback();
     return result;
   }
-  if (!connection.InTransaction()) {
-    return core::Internal("事务已被数据库自行回滚（或回调提交了事务）");
-  }
+  if (!connection.InTransaction()) return TransactionEndedError();
   if (Result<std::int64_t> commit = connection.Execute("COMMIT", {}); !commit.ok()) {
     connection.Rollback();
     return std::move(commit).error();

@@ -1,21 +1,37 @@
 // The SQLite backend of store::Database (SQLite 3 C API).
 //
 // One file, WAL journal, synchronous=FULL, foreign keys on. One writer
-// connection serialised by a mutex (Write runs BEGIN IMMEDIATE ... COMMIT, so
-// other processes are serialised too, waiting up to busy_timeout_ms) and a pool
-// of reader connections with query_only=ON (Read runs BEGIN ... COMMIT and sees
-// the snapshot taken when it starts).
+// connection (Write runs BEGIN IMMEDIATE ... COMMIT, so other processes are
+// serialised too, waiting up to busy_timeout_ms) and a pool of reader
+// connections with query_only=ON (Read runs BEGIN ... COMMIT and sees the
+// snapshot taken when it starts).
 //
-// Inside one Write or Read, once a statement has failed every later statement
-// is refused and the transaction is rolled back even if the callback returns
-// ok, as PostgreSQL does; so code that passes on SQLite passes there too.
+// Group commit: Write calls queue up; the one at the front is the leader and
+// runs the callbacks of the first group_commit_max_batch queued calls (its
+// own first) in one transaction, each between SAVEPOINT and RELEASE (ROLLBACK
+// TO when it fails), then COMMITs once (one fsync) and wakes their callers,
+// who meanwhile block. A Write arriving at an empty queue leads at once, and a
+// batch of one runs as a plain transaction without savepoints. A callback that
+// leaves an unresolved deferred foreign key is failed at its RELEASE, so it
+// cannot spoil the shared COMMIT. If the transaction ends under a callback
+// (it ran ROLLBACK/COMMIT, or SQLite rolled back after an I/O error), the
+// earlier callbacks of the batch get Aborted and the rest run in a new
+// transaction.
+//
+// Inside one Write callback or Read, once a statement has failed every later
+// statement of that callback is refused and its changes are undone even if it
+// returns ok, as PostgreSQL does; so code that passes on SQLite passes there
+// too. Other callbacks of the same batch are not affected.
 //
 // Calling Write, Read, Ping, Migrate or SchemaVersion of a database from inside
 // one of its own callbacks on the same thread returns Internal ("nested
 // transaction") instead of deadlocking.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -39,10 +55,10 @@ class SqliteDatabase final : public Database {
   static constexpr std::int64_t kJournalSizeLimit = 64 * 1024 * 1024;
 
   // Opens (creating if missing, with its parent directory) the database file
-  // at path, with options.reader_pool_size readers (at least 1) and
-  // options.busy_timeout_ms. Errors: InvalidArgument (field "store.url") for
-  // an empty path or ":memory:"; Unavailable when the directory or file cannot
-  // be created or opened or WAL cannot be enabled.
+  // at path, with options.reader_pool_size readers (at least 1),
+  // options.busy_timeout_ms and options.group_commit_max_batch. Errors: InvalidArgument (field
+  // "store.url") for an empty path or ":memory:"; Unavailable when the directory or file cannot be
+  // created or opened or WAL cannot be enabled.
   static Result<std::unique_ptr<SqliteDatabase>> Open(std::string path, const OpenOptions& options);
 
   // Closes every connection. No Write/Read may be running.
@@ -53,7 +69,7 @@ class SqliteDatabase final : public Database {
     friend class SqliteDatabase;
     explicit Token() = default;
   };
-  SqliteDatabase(Token, std::string path, std::unique_ptr<Connection> writer,
+  SqliteDatabase(Token, std::string path, int max_batch, std::unique_ptr<Connection> writer,
                  std::vector<std::unique_ptr<Connection>> readers);
 
   SqliteDatabase(const SqliteDatabase&) = delete;
@@ -76,23 +92,56 @@ class SqliteDatabase final : public Database {
 
   // The file path as given to Open.
   const std::string& path() const { return path_; }
+  // The most Write callbacks one transaction holds (at least 1).
+  int max_batch() const { return max_batch_; }
+
+  // Counters since Open, for metrics and tests. Thread-safe; each value is
+  // read on its own, so a pair may be from slightly different moments.
+  struct WriteCounters {
+    std::int64_t writes = 0;        // Write calls whose callback was run
+    std::int64_t transactions = 0;  // write transactions begun for them
+  };
+  WriteCounters write_counters() const;
+  // Write calls queued right now, including the batch being run. Thread-safe.
+  std::size_t queued_writes() const;
 
  private:
   // kWrite: BEGIN IMMEDIATE; kRead: BEGIN and take the snapshot at once.
   enum class TransactionKind { kWrite, kRead };
+  // One Write waiting in the queue or being run; lives on its caller's stack.
+  struct PendingWrite {
+    explicit PendingWrite(const std::function<Status(Conn&)>& callback) : fn(callback) {}
+    const std::function<Status(Conn&)>& fn;
+    // Written by the leader before it sets done; read by the caller after.
+    Status result;
+    bool done = false;               // guarded by queue_mutex_
+    std::condition_variable wakeup;  // signalled when done or at the front
+  };
+
   // Runs fn on conn inside BEGIN ... COMMIT (or ROLLBACK), marking this
   // database active on the calling thread meanwhile.
   Status RunTransaction(Connection& conn, TransactionKind kind,
                         const std::function<Status(Conn&)>& fn);
+  // Runs the batch on the writer (writer_mutex_ held) and sets every result.
+  void RunBatch(std::span<PendingWrite* const> batch);
   // Blocks until a reader is idle and takes it; ReturnReader gives it back.
   Connection& CheckOutReader();
   void ReturnReader(Connection& reader);
 
   const std::string path_;
+  const int max_batch_;
 
-  // Guards the writer connection; held for the whole of a Write or migration.
+  // Guards the writer connection; held for the whole of a batch or migration.
   std::mutex writer_mutex_;
   std::unique_ptr<Connection> writer_;
+
+  // Write calls in arrival order; the front one leads the batch being run or
+  // the next one. Entries stay queued until their batch is done.
+  mutable std::mutex queue_mutex_;
+  std::deque<PendingWrite*> queue_;  // guarded by queue_mutex_
+
+  std::atomic<std::int64_t> writes_{0};
+  std::atomic<std::int64_t> transactions_{0};
 
   // Every reader, owned; idle_readers_ lists the ones not checked out.
   std::vector<std::unique_ptr<Connection>> readers_;

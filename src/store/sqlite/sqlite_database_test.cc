@@ -4,10 +4,15 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <set>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/test_support.h"
@@ -253,6 +258,373 @@ TEST_F(SqliteDatabaseTest, ReaderPoolOfOneServesManyThreadsInTurn) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(ok.load(), 200);
+}
+
+using WriteFn = std::function<Status(Conn&)>;
+
+class GroupCommitTest : public SqliteDatabaseTest {
+ protected:
+  void SetUp() override {
+    db_ = OpenFresh();
+    ASSERT_NE(db_, nullptr);
+    ASSERT_TRUE(IsOk(db_->Write([](Conn& conn) -> Status {
+      TRY(conn.Exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"));
+      return Ok();
+    })));
+  }
+
+  static WriteFn Insert(std::string name) {
+    return [name = std::move(name)](Conn& conn) -> Status {
+      TRY(conn.Exec("INSERT INTO items (name) VALUES (?)", std::vector<Value>{name}));
+      return Ok();
+    };
+  }
+
+  // Runs fns as one batch, in order: a first Write (inserting "leader") holds
+  // the writer until the Write of every fn has queued behind it, each started
+  // only once the one before is queued. Returns the status of each fn's Write.
+  std::vector<Status> RunAsOneBatch(const std::vector<WriteFn>& fns) {
+    SqliteDatabase& db = *db_;
+    const std::size_t total = fns.size() + 1;
+    std::vector<Status> statuses(fns.size());
+    Status leader_status;
+    std::thread leader([&] {
+      leader_status = db.Write([&](Conn& conn) -> Status {
+        TRY(Insert("leader")(conn));
+        while (db.queued_writes() < total) std::this_thread::yield();
+        return Ok();
+      });
+    });
+    while (db.queued_writes() < 1) std::this_thread::yield();
+    std::vector<std::thread> followers;
+    for (std::size_t i = 0; i < fns.size(); ++i) {
+      followers.emplace_back([&, i] { statuses[i] = db.Write(fns[i]); });
+      // Once the last one is queued the leader lets go and the queue drains.
+      if (i + 1 == fns.size()) break;
+      while (db.queued_writes() < i + 2) std::this_thread::yield();
+    }
+    leader.join();
+    for (auto& follower : followers) follower.join();
+    EXPECT_TRUE(IsOk(leader_status));
+    return statuses;
+  }
+
+  std::set<std::string> Names() {
+    std::set<std::string> names;
+    EXPECT_TRUE(IsOk(db_->Read([&names](Conn& conn) -> Status {
+      std::vector<Row> rows = TRY(conn.Query("SELECT name FROM items"));
+      for (const Row& row : rows) names.insert(row.Text(0));
+      return Ok();
+    })));
+    return names;
+  }
+
+  std::int64_t Transactions() const { return db_->write_counters().transactions; }
+
+  std::unique_ptr<SqliteDatabase> db_;
+};
+
+TEST_F(GroupCommitTest, SixteenThreadsOfWritesAllLandAndEachCallerSeesItsOwnResult) {
+  constexpr int kThreads = 16;
+  constexpr int kWritesPerThread = 50;
+  const std::int64_t writes_before = db_->write_counters().writes;
+  std::vector<int> mistakes(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &mistakes] {
+      for (int i = 0; i < kWritesPerThread; ++i) {
+        const std::string name = std::to_string(t) + ":" + std::to_string(i);
+        const bool refuse = i % 5 == 4;
+        std::int64_t id = 0;
+        Status status = db_->Write([&](Conn& conn) -> Status {
+          std::optional<Row> row = TRY(conn.QueryOne(
+              "INSERT INTO items (name) VALUES (?) RETURNING id", std::vector<Value>{name}));
+          id = row->Int(0);
+          if (refuse) return core::InvalidArgument("refused " + name, name);
+          return Ok();
+        });
+        if (refuse) {
+          if (status.ok() || status.error().message != "refused " + name ||
+              status.error().field != name) {
+            ++mistakes[t];
+          }
+          continue;
+        }
+        if (!status.ok()) {
+          ++mistakes[t];
+          continue;
+        }
+        // Visible to a reader as soon as Write has returned.
+        std::string stored;
+        Status read = db_->Read([&](Conn& conn) -> Status {
+          std::optional<Row> row =
+              TRY(conn.QueryOne("SELECT name FROM items WHERE id = ?", std::vector<Value>{id}));
+          if (row) stored = row->Text(0);
+          return Ok();
+        });
+        if (!read.ok() || stored != name) ++mistakes[t];
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mistakes[t], 0) << "thread " << t;
+
+  std::set<std::string> expected;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kWritesPerThread; ++i) {
+      if (i % 5 != 4) expected.insert(std::to_string(t) + ":" + std::to_string(i));
+    }
+  }
+  EXPECT_EQ(Names(), expected);
+  EXPECT_EQ(db_->write_counters().writes - writes_before, kThreads * kWritesPerThread);
+}
+
+TEST_F(GroupCommitTest, QueuedWritesShareOneTransaction) {
+  const std::int64_t before = Transactions();
+  std::vector<Status> statuses = RunAsOneBatch({Insert("a"), Insert("b"), Insert("c")});
+  for (const Status& status : statuses) EXPECT_TRUE(IsOk(status));
+  // The leader's own transaction, then one for the three queued behind it.
+  EXPECT_EQ(Transactions() - before, 2);
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "b", "c"}));
+}
+
+TEST_F(GroupCommitTest, FailingCallbackInABatchLeavesTheOthersCommittedAndItsOwnRowsAbsent) {
+  const std::int64_t before = Transactions();
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [](Conn& conn) -> Status {
+        TRY(Insert("b1")(conn));
+        TRY(Insert("b2")(conn));
+        return core::NotFound("单位不存在");
+      },
+      Insert("c"),
+  });
+  EXPECT_EQ(Transactions() - before, 2);
+  EXPECT_TRUE(IsOk(statuses[0]));
+  ASSERT_EQ(CodeOf(statuses[1]), ErrorCode::kNotFound);
+  EXPECT_EQ(statuses[1].error().message, "单位不存在");
+  EXPECT_TRUE(IsOk(statuses[2]));
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "c"}));
+}
+
+TEST_F(GroupCommitTest, FailedStatementSpoilsOnlyItsOwnCallbackInABatch) {
+  ASSERT_TRUE(IsOk(db_->Write(Insert("dup"))));
+  Result<std::int64_t> after_failure = std::int64_t{0};
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [&after_failure](Conn& conn) -> Status {
+        TRY(Insert("fresh")(conn));
+        (void)conn.Exec("INSERT INTO items (name) VALUES ('dup')");
+        after_failure = conn.Exec("INSERT INTO items (name) VALUES ('later')");
+        return Ok();  // swallowing the failure does not commit
+      },
+      Insert("c"),
+  });
+  EXPECT_EQ(CodeOf(after_failure), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(IsOk(statuses[0]));
+  ASSERT_EQ(CodeOf(statuses[1]), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(statuses[1].error().message, "UNIQUE constraint failed: items.name");
+  EXPECT_TRUE(IsOk(statuses[2]));
+  EXPECT_EQ(Names(), (std::set<std::string>{"dup", "leader", "a", "c"}));
+}
+
+TEST_F(GroupCommitTest, ExceptionInABatchUndoesOnlyThatCallback) {
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [](Conn& conn) -> Status {
+        TRY(Insert("b")(conn));
+        throw std::runtime_error("boom");
+      },
+      Insert("c"),
+  });
+  EXPECT_TRUE(IsOk(statuses[0]));
+  ASSERT_EQ(CodeOf(statuses[1]), ErrorCode::kInternal);
+  EXPECT_THAT(statuses[1].error().message, HasSubstr("boom"));
+  EXPECT_TRUE(IsOk(statuses[2]));
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "c"}));
+}
+
+TEST_F(GroupCommitTest, LaterCallbacksSeeTheChangesOfEarlierOnesInTheBatch) {
+  std::int64_t seen = -1;
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [&seen](Conn& conn) -> Status {
+        std::optional<Row> row = TRY(conn.QueryOne("SELECT COUNT(*) FROM items"));
+        seen = row->Int(0);
+        return Ok();
+      },
+  });
+  EXPECT_TRUE(IsOk(statuses[0]));
+  EXPECT_TRUE(IsOk(statuses[1]));
+  EXPECT_EQ(seen, 2) << "leader and a";
+}
+
+TEST_F(GroupCommitTest, UnresolvedDeferredForeignKeyFailsOnlyItsCallback) {
+  ASSERT_TRUE(IsOk(db_->Write([](Conn& conn) -> Status {
+    TRY(conn.Exec("CREATE TABLE parents (id INTEGER PRIMARY KEY)"));
+    TRY(
+        conn.Exec("CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL "
+                  "REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)"));
+    return Ok();
+  })));
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [](Conn& conn) -> Status {
+        TRY(Insert("orphan's owner")(conn));
+        TRY(conn.Exec("INSERT INTO children (parent_id) VALUES (42)"));
+        return Ok();
+      },
+      [](Conn& conn) -> Status {
+        // Resolved before the callback ends: allowed.
+        TRY(conn.Exec("INSERT INTO children (parent_id) VALUES (7)"));
+        TRY(conn.Exec("INSERT INTO parents (id) VALUES (7)"));
+        return Ok();
+      },
+  });
+  EXPECT_TRUE(IsOk(statuses[0]));
+  EXPECT_EQ(CodeOf(statuses[1]), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(IsOk(statuses[2]));
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a"}));
+  std::int64_t children = -1;
+  ASSERT_TRUE(IsOk(db_->Read([&children](Conn& conn) -> Status {
+    std::optional<Row> row = TRY(conn.QueryOne("SELECT COUNT(*) FROM children"));
+    children = row->Int(0);
+    return Ok();
+  })));
+  EXPECT_EQ(children, 1);
+}
+
+TEST_F(GroupCommitTest, CallbackThatEndsTheTransactionAbortsTheEarlierOnesAndTheRestCommit) {
+  const std::int64_t before = Transactions();
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [](Conn& conn) -> Status {
+        TRY(conn.Exec("ROLLBACK"));
+        return Ok();
+      },
+      Insert("c"),
+  });
+  EXPECT_EQ(CodeOf(statuses[0]), ErrorCode::kAborted);
+  EXPECT_EQ(CodeOf(statuses[1]), ErrorCode::kInternal);
+  EXPECT_TRUE(IsOk(statuses[2]));
+  // The leader's, the one the callback ended, and a new one for "c".
+  EXPECT_EQ(Transactions() - before, 3);
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "c"}));
+}
+
+TEST_F(GroupCommitTest, NestedWriteOrReadInsideABatchIsRefused) {
+  Status inner_write;
+  Status inner_read;
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [&](Conn& conn) -> Status {
+        TRY(Insert("b")(conn));
+        inner_write = db_->Write(Insert("inner"));
+        inner_read = db_->Read([](Conn&) -> Status { return Ok(); });
+        return Ok();
+      },
+  });
+  EXPECT_TRUE(IsOk(statuses[0]));
+  EXPECT_TRUE(IsOk(statuses[1]));
+  ASSERT_EQ(CodeOf(inner_write), ErrorCode::kInternal);
+  EXPECT_THAT(inner_write.error().message, HasSubstr("nested transaction"));
+  EXPECT_EQ(CodeOf(inner_read), ErrorCode::kInternal);
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "b"}));
+}
+
+TEST_F(GroupCommitTest, WritesMadeOneAfterAnotherRunOneTransactionEach) {
+  const std::int64_t before = Transactions();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(IsOk(db_->Write(Insert(std::to_string(i)))));
+  EXPECT_EQ(Transactions() - before, 5);
+  EXPECT_EQ(db_->queued_writes(), 0u);
+}
+
+TEST_F(SqliteDatabaseTest, BatchHoldsAtMostGroupCommitMaxBatchWrites) {
+  auto db = OpenFresh({.url = {}, .group_commit_max_batch = 2});
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->max_batch(), 2);
+  ASSERT_TRUE(IsOk(db->Write([](Conn& conn) -> Status {
+    TRY(conn.Exec("CREATE TABLE items (name TEXT PRIMARY KEY)"));
+    return Ok();
+  })));
+  const std::int64_t before = db->write_counters().transactions;
+  constexpr std::size_t kFollowers = 5;
+  std::vector<Status> statuses(kFollowers);
+  Status leader_status;
+  std::thread leader([&] {
+    leader_status = db->Write([&](Conn&) -> Status {
+      while (db->queued_writes() < kFollowers + 1) std::this_thread::yield();
+      return Ok();
+    });
+  });
+  while (db->queued_writes() < 1) std::this_thread::yield();
+  std::vector<std::thread> followers;
+  for (std::size_t i = 0; i < kFollowers; ++i) {
+    followers.emplace_back([&, i] {
+      statuses[i] = db->Write([i](Conn& conn) -> Status {
+        TRY(conn.Exec("INSERT INTO items (name) VALUES (?)",
+                      std::vector<Value>{std::to_string(i)}));
+        return Ok();
+      });
+    });
+    if (i + 1 == kFollowers) break;
+    while (db->queued_writes() < i + 2) std::this_thread::yield();
+  }
+  leader.join();
+  for (auto& follower : followers) follower.join();
+  ASSERT_TRUE(IsOk(leader_status));
+  for (const Status& status : statuses) EXPECT_TRUE(IsOk(status));
+  // The leader alone, then batches of 2, 2 and 1.
+  EXPECT_EQ(db->write_counters().transactions - before, 4);
+}
+
+TEST_F(SqliteDatabaseTest, MaxBatchOfOneRunsOneTransactionPerWrite) {
+  auto db = OpenFresh({.url = {}, .group_commit_max_batch = 1});
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->max_batch(), 1);
+  ASSERT_TRUE(IsOk(db->Write([](Conn& conn) -> Status {
+    TRY(conn.Exec("CREATE TABLE items (name TEXT PRIMARY KEY)"));
+    return Ok();
+  })));
+  constexpr int kThreads = 8;
+  constexpr int kWritesPerThread = 20;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWritesPerThread; ++i) {
+        const std::string name = std::to_string(t) + ":" + std::to_string(i);
+        Status status = db->Write([&name, i](Conn& conn) -> Status {
+          TRY(conn.Exec("INSERT INTO items (name) VALUES (?)", std::vector<Value>{name}));
+          if (i % 4 == 3) return core::Aborted("refused");
+          return Ok();
+        });
+        if (status.ok() == (i % 4 == 3)) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  const SqliteDatabase::WriteCounters counters = db->write_counters();
+  EXPECT_EQ(counters.transactions, counters.writes);
+  EXPECT_EQ(counters.writes, 1 + kThreads * kWritesPerThread);
+  std::int64_t count = -1;
+  ASSERT_TRUE(IsOk(db->Read([&count](Conn& conn) -> Status {
+    std::optional<Row> row = TRY(conn.QueryOne("SELECT COUNT(*) FROM items"));
+    count = row->Int(0);
+    return Ok();
+  })));
+  EXPECT_EQ(count, kThreads * kWritesPerThread * 3 / 4);
+}
+
+TEST_F(SqliteDatabaseTest, GroupCommitIsOnByDefaultAndABoundBelowOneMeansOff) {
+  auto by_default = OpenFresh();
+  ASSERT_NE(by_default, nullptr);
+  EXPECT_EQ(by_default->max_batch(), 256);
+  by_default.reset();
+  auto zero = OpenFresh({.url = {}, .group_commit_max_batch = 0});
+  ASSERT_NE(zero, nullptr);
+  EXPECT_EQ(zero->max_batch(), 1);
 }
 
 }  // namespace

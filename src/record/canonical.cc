@@ -1,0 +1,157 @@
+#include "record/canonical.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace lvyuan::record {
+namespace json = boost::json;
+namespace {
+
+void AppendString(std::string& out, std::string_view s) {
+  out += '"';
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+core::Status Append(std::string& out, const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      out += "null";
+      break;
+    case json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      break;
+    case json::kind::int64:
+      out += std::to_string(v.get_int64());
+      break;
+    case json::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      break;
+    case json::kind::double_:
+      return core::InvalidArgument("记录中不允许浮点数，请使用整数或字符串", "");
+    case json::kind::string:
+      AppendString(out, v.get_string());
+      break;
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        TRY(Append(out, item));
+      }
+      out += ']';
+      break;
+    }
+    case json::kind::object: {
+      const json::object& o = v.get_object();
+      std::vector<const json::key_value_pair*> members;
+      members.reserve(o.size());
+      for (const auto& kv : o) members.push_back(&kv);
+      std::sort(members.begin(), members.end(),
+                [](const auto* a, const auto* b) { return a->key() < b->key(); });
+      out += '{';
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        if (i > 0) out += ',';
+        AppendString(out, members[i]->key());
+        out += ':';
+        TRY(Append(out, members[i]->value()));
+      }
+      out += '}';
+      break;
+    }
+  }
+  return core::Ok();
+}
+
+json::value OptionalInt(const std::optional<std::int64_t>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+
+}  // namespace
+
+core::Result<std::string> CanonicalJson(const json::value& value) {
+  std::string out;
+  TRY(Append(out, value));
+  return out;
+}
+
+core::Result<json::value> ParseCanonical(std::string_view text, json::kind kind,
+                                         std::string_view what) {
+  auto bad = [&](std::string_view why) {
+    return core::DataLoss(std::string(what) + " 不是规范形式的 JSON：" + std::string(why),
+                          std::string(what));
+  };
+  boost::system::error_code ec;
+  json::parse_options options;
+  options.allow_invalid_utf8 = false;
+  json::value v = json::parse(text, ec, {}, options);
+  if (ec) return bad(ec.message());
+  if (v.kind() != kind) return bad("类型不符");
+  auto canonical = CanonicalJson(v);
+  if (!canonical.ok()) return bad(canonical.error().message);
+  if (*canonical != text) return bad("与规范形式逐字节不同");
+  return v;
+}
+
+core::Result<std::string> CanonicalEvent(const store::EventRecord& e) {
+  json::value changes = TRY(ParseCanonical(e.changes, json::kind::object, "changes"));
+  json::value files = TRY(ParseCanonical(e.files, json::kind::array, "files"));
+  json::value detail = TRY(ParseCanonical(e.detail, json::kind::object, "detail"));
+  json::object event{
+      {"v", 1},
+      {"seq", e.seq},
+      {"at", core::FormatIsoUtc(e.at)},
+      {"actor", json::object{{"user_id", OptionalInt(e.actor_user_id)},
+                             {"username", e.actor_username},
+                             {"unit_id", OptionalInt(e.actor_unit_id)}}},
+      {"action", e.action},
+      {"object", json::object{{"type", e.object_type}, {"id", e.object_id}}},
+      {"outcome", e.outcome},
+      {"changes", std::move(changes)},
+      {"files", std::move(files)},
+      {"client_ip", e.client_ip},
+      {"request_id", e.request_id},
+      {"detail", std::move(detail)},
+  };
+  return CanonicalJson(event);
+}
+
+}  // namespace lvyuan::record
