@@ -8,6 +8,7 @@
 #include "http/access_log.h"
 #include "http/routes.h"
 #include "http/server.h"
+#include "record/checkpoint.h"
 
 namespace lvyuan::app {
 namespace {
@@ -87,6 +88,23 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
   rt->log_ = std::move(log).value();
   rt->accounts_ = std::make_unique<domain::Accounts>(*rt->db_, *rt->catalog_, *rt->regions_,
                                                      rt->clock_, *rt->log_, policy);
+  std::filesystem::path key_file(c.record.key_file);
+  if (key_file.is_relative()) key_file = rt->data_dir_ / key_file;
+  auto key = record::EnsureSigningKey(*rt->db_, key_file,
+                                      TRY(crypto::ParseSignatureAlgorithm(c.record.signature)));
+  if (!key.ok()) return std::move(key).error();
+  rt->signing_key_ = std::make_unique<crypto::PrivateKey>(std::move(key).value());
+  rt->record_ =
+      std::make_unique<domain::RecordAccess>(*rt->db_, *rt->log_, rt->signing_key_->Public());
+  auto evidence_catalog = domain::EvidenceCatalog::Load(rt->catalog_dir_);
+  if (!evidence_catalog.ok()) {
+    return core::InvalidArgument(evidence_catalog.error().message, "data.dir");
+  }
+  rt->evidence_catalog_ =
+      std::make_unique<domain::EvidenceCatalog>(std::move(evidence_catalog).value());
+  rt->blobs_ = std::make_unique<record::BlobStore>(rt->data_dir_ / "files");
+  rt->evidence_ = std::make_unique<domain::Evidence>(*rt->db_, *rt->log_, *rt->blobs_,
+                                                     *rt->evidence_catalog_, rt->clock_);
   TRY(rt->accounts_->Initialize());
   if (for_server) TRY(http::ConfigureAccessLog(c.log.access_log));
   return rt;
@@ -117,8 +135,9 @@ core::Status Runtime::Serve() {
   so.web_root = web_root;
 
   http::Router router;
-  http::RegisterRoutes(router, *accounts_,
-                       {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute)});
+  http::RegisterRoutes(
+      router, {.accounts = *accounts_, .record = record_.get(), .evidence = evidence_.get()},
+      {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute)});
   http::Server server(so, router, http::MakeHooks(*accounts_, *db_));
   TRY(server.Start());
   server.StopOnSignals();
@@ -127,7 +146,13 @@ core::Status Runtime::Serve() {
   std::fflush(stdout);
   spdlog::info("serving {} with {} threads, store {}", web_root.string(), so.threads,
                db_->Backend());
+  record::Checkpointer checkpointer(
+      *db_, *log_, *signing_key_, clock_,
+      {.every_events = static_cast<std::uint64_t>(c.record.checkpoint_every),
+       .interval = std::chrono::seconds(c.record.checkpoint_interval_s)});
+  checkpointer.Start();
   server.Run();
+  checkpointer.Stop();  // a last checkpoint covers every event
   http::FlushAccessLog();
   spdlog::info("stopped");
   return core::Ok();

@@ -11,9 +11,12 @@
 #include "app/config.h"
 #include "core/clock.h"
 #include "core/regions.h"
+#include "crypto/sign.h"
 #include "domain/accounts.h"
 #include "domain/catalog.h"
 #include "domain/demo.h"
+#include "domain/evidence.h"
+#include "domain/record_access.h"
 #include "record/log.h"
 #include "store/database.h"
 
@@ -46,6 +49,8 @@ class Runtime {
   store::Database& db() { return *db_; }
   domain::Accounts& accounts() { return *accounts_; }
   record::Log& log() { return *log_; }
+  domain::RecordAccess& record() { return *record_; }
+  const crypto::PrivateKey& signing_key() const { return *signing_key_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
 
  private:
@@ -58,6 +63,11 @@ class Runtime {
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<record::Log> log_;
   std::unique_ptr<domain::Accounts> accounts_;
+  std::unique_ptr<crypto::PrivateKey> signing_key_;
+  std::unique_ptr<domain::RecordAccess> record_;
+  std::unique_ptr<domain::EvidenceCatalog> evidence_catalog_;
+  std::unique_ptr<record::BlobStore> blobs_;  // <data.var_dir>/files
+  std::unique_ptr<domain::Evidence> evidence_;
 };
 
 }  // namespace lvyuan::app

@@ -17,6 +17,7 @@
 #include "core/regions.h"
 #include "domain/accounts.h"
 #include "domain/catalog.h"
+#include "domain/record_access.h"
 #include "http/router.h"
 #include "http/routes.h"
 #include "http/server.h"
@@ -131,7 +132,10 @@ class OpenApiTest : public ::testing::Test {
         std::make_unique<domain::Accounts>(*db_, *catalog_, *regions_, clock_, *log_, policy);
     auto initialized = accounts_->Initialize();
     ASSERT_TRUE(initialized.ok()) << initialized.error().ToString();
-    RegisterRoutes(router_, *accounts_, {});
+    auto key = crypto::PrivateKey::Generate(crypto::SignatureAlgorithm::kSm2);
+    ASSERT_TRUE(key.ok());
+    record_ = std::make_unique<domain::RecordAccess>(*db_, *log_, key->Public());
+    RegisterRoutes(router_, {.accounts = *accounts_, .record = record_.get()}, {});
 
     std::string error;
     documented_ = ReadDocumentedOperations(SourceRoot() / "docs/openapi.yaml", &error);
@@ -139,6 +143,7 @@ class OpenApiTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    record_.reset();
     accounts_.reset();
     db_.reset();
     std::error_code ignored;
@@ -159,6 +164,7 @@ class OpenApiTest : public ::testing::Test {
   core::SystemClock clock_;
   std::unique_ptr<record::Log> log_;
   std::unique_ptr<domain::Accounts> accounts_;
+  std::unique_ptr<domain::RecordAccess> record_;
   Router router_;
   Operations documented_;
 };

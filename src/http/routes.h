@@ -10,6 +10,11 @@
 #include "http/router.h"
 #include "http/server.h"
 
+namespace lvyuan::domain {
+class RecordAccess;
+class Evidence;
+}  // namespace lvyuan::domain
+
 namespace lvyuan::http {
 
 struct ApiOptions {
@@ -17,9 +22,17 @@ struct ApiOptions {
   int login_rate_per_minute = 30;
 };
 
-// Adds every /api/v1 route to `router`: the one route table of the product.
-// `accounts` must outlive the router.
-void RegisterRoutes(Router& router, domain::Accounts& accounts, const ApiOptions& options);
+// The domain services the routes call. Each must outlive the router; an
+// absent (null) optional service leaves its routes out.
+struct Services {
+  domain::Accounts& accounts;
+  domain::RecordAccess* record = nullptr;
+  domain::Evidence* evidence = nullptr;
+};
+
+// Adds every /api/v1 and /api/public route to `router`: the one route table
+// of the product (parts of it live in record_routes.cc, evidence_routes.cc).
+void RegisterRoutes(Router& router, const Services& services, const ApiOptions& options);
 
 // The server hooks backed by `accounts`: session/bearer authentication, CSRF
 // check, audit of refusals, readiness = the store answers.
