@@ -60,6 +60,8 @@ export default defineConfig({
           if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) {
             return 'element-plus'
           }
+          // SM2/Ed25519 verification, loaded only when a record proof is checked
+          if (/node_modules\/(sm-crypto|jsbn|@noble)\//.test(id)) return 'record-crypto'
           if (id.includes('node_modules')) return 'vendor'
           return undefined
         },

@@ -38,6 +38,11 @@ const std::vector<KeyDef>& KeyTable() {
        "a free port."},
       {"server", "threads", IntegerRef([](Config& c) -> std::int64_t& { return c.server.threads; }),
        "Worker threads serving requests (工作线程数).", 1, 256},
+      {"server", "write_threads",
+       IntegerRef([](Config& c) -> std::int64_t& { return c.server.write_threads; }),
+       "Threads running the handlers of writes (POST/PUT/PATCH/DELETE), which wait for their "
+       "durable commit; concurrent writes share one commit (group commit).",
+       1, 1024},
       {"server", "header_timeout_s",
        IntegerRef([](Config& c) -> std::int64_t& { return c.server.header_timeout_s; }),
        "Seconds a client has to send the request headers; slower clients are disconnected.", 1,

@@ -20,6 +20,7 @@ namespace lvyuan::app {
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT, IPv6 as [::1]:8080
   std::int64_t threads = 2;
+  std::int64_t write_threads = 16;
   std::int64_t header_timeout_s = 10;
   std::int64_t body_timeout_s = 60;
   std::int64_t idle_timeout_s = 75;

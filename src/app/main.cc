@@ -7,8 +7,11 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/audit_cli.h"
 #include "app/config.h"
+#include "app/record_cli.h"
 #include "app/runtime.h"
+#include "app/witness_cli.h"
 
 namespace {
 
@@ -67,6 +70,59 @@ int main(int argc, char** argv) {
 
   auto* version = cli.add_subcommand("version", "Print the version");
 
+  auto* audit = cli.add_subcommand("audit", "Check the whole-process record");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand(
+      "verify", "Re-verify every event, tree node, checkpoint and stored file (exit 3 on failure)");
+  add_common(audit_verify);
+
+  auto* record_cmd =
+      cli.add_subcommand("record", "The whole-process record: evidence bundles and witnesses");
+  record_cmd->require_subcommand(1);
+  lvyuan::app::WitnessOptions witness_opts;
+  std::string witness_key_file;
+  auto* record_witness = record_cmd->add_subcommand(
+      "witness", "Check a deployment's latest checkpoint and cosign it (exit 4 when refused)");
+  record_witness->add_option("--url", witness_opts.url, "the deployment, http://HOST:PORT")
+      ->required();
+  record_witness->add_option("--name", witness_opts.name, "this witness's name")->required();
+  record_witness->add_option("--key", witness_key_file, "this witness's private key (PEM, 0600)")
+      ->required();
+  record_witness
+      ->add_option("--state", witness_opts.state_file,
+                   "state file: the deployment key and the last cosigned checkpoint")
+      ->required();
+  record_witness->add_option("--trust-key", witness_opts.trust_key_file,
+                             "the deployment's public key PEM (default: trust on first use)");
+  record_witness->add_flag("--create-key", witness_opts.create_key,
+                           "create --key when it does not exist");
+  record_witness->add_option("--algorithm", witness_opts.algorithm,
+                             "algorithm of a created key: sm2 (default) or ed25519");
+  auto* record_witness_key = record_cmd->add_subcommand(
+      "witness-key", "Print a witness's public key (creating the key with --create-key)");
+  record_witness_key->add_option("--key", witness_key_file, "the witness's private key (PEM)")
+      ->required();
+  record_witness_key->add_flag("--create-key", witness_opts.create_key,
+                               "create --key when it does not exist");
+  record_witness_key->add_option("--algorithm", witness_opts.algorithm,
+                                 "algorithm of a created key: sm2 (default) or ed25519");
+  std::string witness_public_key;
+  auto* record_witness_add = record_cmd->add_subcommand(
+      "witness-add", "Accept a witness's cosignatures on this deployment");
+  add_common(record_witness_add);
+  record_witness_add->add_option("--name", witness_opts.name, "the witness's name")->required();
+  record_witness_add
+      ->add_option("--key", witness_public_key, "the witness's public key (PEM file or text)")
+      ->required();
+  std::string export_object, export_out;
+  auto* record_export = record_cmd->add_subcommand(
+      "export", "Export an object's evidence bundle for lvyuan-verify (exit 3: no events)");
+  add_common(record_export);
+  record_export->add_option("--object", export_object, "the object, TYPE:ID (e.g. unit:3)")
+      ->required();
+  record_export->add_option("--out", export_out,
+                            "bundle file or directory (default: the current directory)");
+
   auto* user = cli.add_subcommand("user", "Manage user accounts");
   user->require_subcommand(1);
   std::string username, display_name, unit, password;
@@ -117,6 +173,16 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
 
+  // The witness verbs run on the witness's machine: no deployment to open.
+  if (record_witness->parsed()) {
+    witness_opts.key_file = witness_key_file;
+    return lvyuan::app::RunWitnessCommand(witness_opts, std::cout, std::cerr);
+  }
+  if (record_witness_key->parsed()) {
+    return lvyuan::app::RunWitnessKey(witness_key_file, witness_opts.create_key,
+                                      witness_opts.algorithm, std::cout, std::cerr);
+  }
+
   auto runtime = Runtime::Open(common, /*for_server=*/serve->parsed());
   if (!runtime.ok()) {
     const auto& e = runtime.error();
@@ -128,6 +194,19 @@ int main(int argc, char** argv) {
   if (serve->parsed()) {
     auto s = rt.Serve();
     return s.ok() ? kExitOk : Fail(s.error());
+  }
+  if (record_witness_add->parsed()) {
+    return lvyuan::app::RunWitnessAdd(rt.db(), witness_opts.name, witness_public_key, std::cout,
+                                      std::cerr);
+  }
+  if (record_export->parsed()) {
+    return lvyuan::app::RunRecordExport(rt.db(), rt.log(), rt.signing_key(),
+                                        rt.data_dir() / "files", export_object, export_out,
+                                        std::cout, std::cerr);
+  }
+  if (audit_verify->parsed()) {
+    return lvyuan::app::RunAuditVerify(rt.db(), rt.data_dir() / "files", std::cout, std::cerr,
+                                       ::isatty(STDERR_FILENO) != 0);
   }
   if (migrate->parsed()) {
     auto v = rt.db().SchemaVersion();

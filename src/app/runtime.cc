@@ -9,6 +9,7 @@
 #include "http/routes.h"
 #include "http/server.h"
 #include "record/checkpoint.h"
+#include "record/witness.h"
 
 namespace lvyuan::app {
 namespace {
@@ -24,6 +25,12 @@ std::filesystem::path FindCatalogDir(const std::string& configured) {
 }
 
 }  // namespace
+
+Runtime::~Runtime() {
+  if (!log_ || !signing_key_ || log_->appended() == 0) return;
+  auto made = record::MakeCheckpoint(*db_, *log_, *signing_key_, clock_);
+  if (!made.ok()) spdlog::error("final checkpoint failed: {}", made.error().ToString());
+}
 
 core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& options,
                                                      bool for_server) {
@@ -96,6 +103,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
   rt->signing_key_ = std::make_unique<crypto::PrivateKey>(std::move(key).value());
   rt->record_ =
       std::make_unique<domain::RecordAccess>(*rt->db_, *rt->log_, rt->signing_key_->Public());
+  rt->verify_job_ = std::make_unique<domain::RecordVerifyJob>(*rt->db_, *rt->log_, rt->clock_,
+                                                              rt->data_dir_ / "files");
   auto evidence_catalog = domain::EvidenceCatalog::Load(rt->catalog_dir_);
   if (!evidence_catalog.ok()) {
     return core::InvalidArgument(evidence_catalog.error().message, "data.dir");
@@ -116,6 +125,7 @@ core::Status Runtime::Serve() {
   so.host = c.server.host;
   so.port = c.server.port;
   so.threads = static_cast<int>(c.server.threads);
+  so.write_threads = static_cast<int>(c.server.write_threads);
   so.header_timeout = std::chrono::seconds(c.server.header_timeout_s);
   so.body_timeout = std::chrono::seconds(c.server.body_timeout_s);
   so.idle_timeout = std::chrono::seconds(c.server.idle_timeout_s);
@@ -135,9 +145,14 @@ core::Status Runtime::Serve() {
   so.web_root = web_root;
 
   http::Router router;
-  http::RegisterRoutes(
-      router, {.accounts = *accounts_, .record = record_.get(), .evidence = evidence_.get()},
-      {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute)});
+  record::WitnessRegistry witnesses(*db_);
+  http::RegisterRoutes(router,
+                       {.accounts = *accounts_,
+                        .record = record_.get(),
+                        .verify = verify_job_.get(),
+                        .evidence = evidence_.get(),
+                        .witnesses = &witnesses},
+                       {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute)});
   http::Server server(so, router, http::MakeHooks(*accounts_, *db_));
   TRY(server.Start());
   server.StopOnSignals();

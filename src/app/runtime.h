@@ -17,6 +17,7 @@
 #include "domain/demo.h"
 #include "domain/evidence.h"
 #include "domain/record_access.h"
+#include "domain/record_verify_job.h"
 #include "record/log.h"
 #include "store/database.h"
 
@@ -37,6 +38,9 @@ class Runtime {
   // files, opens and migrates the store. Errors with a field name a config
   // key (the caller exits 2).
   static core::Result<std::unique_ptr<Runtime>> Open(const CommonOptions& options, bool for_server);
+  // A command that recorded events (demo, user add, …) leaves them covered
+  // by a signed checkpoint.
+  ~Runtime();
 
   // Serves until SIGTERM/SIGINT; prints "lvyuan listening on http://…" once
   // bound.
@@ -65,6 +69,7 @@ class Runtime {
   std::unique_ptr<domain::Accounts> accounts_;
   std::unique_ptr<crypto::PrivateKey> signing_key_;
   std::unique_ptr<domain::RecordAccess> record_;
+  std::unique_ptr<domain::RecordVerifyJob> verify_job_;
   std::unique_ptr<domain::EvidenceCatalog> evidence_catalog_;
   std::unique_ptr<record::BlobStore> blobs_;  // <data.var_dir>/files
   std::unique_ptr<domain::Evidence> evidence_;

@@ -550,7 +550,11 @@ core::Status PrivateKey::SaveFile(const std::filesystem::path& path) const {
   }
   const std::filesystem::path directory =
       path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  std::string temporary = (directory / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  // Built with += : g++ 12 -O2 warns falsely (-Wrestrict) about "." + string.
+  std::string name = ".";
+  name += path.filename().string();
+  name += ".tmp-XXXXXX";
+  std::string temporary = (directory / name).string();
   // mkstemp creates the file with mode 0600 and O_EXCL.
   FileDescriptor fd(::mkstemp(temporary.data()));
   if (!fd.valid()) {

@@ -1,5 +1,7 @@
 #include "domain/record_access.h"
 
+#include "core/encoding.h"
+#include "core/strings.h"
 #include "record/canonical.h"
 #include "record/checkpoint.h"
 
@@ -59,6 +61,32 @@ core::Result<std::vector<record::Hash>> RecordAccess::Consistency(std::uint64_t 
     return core::Ok();
   }));
   return proof;
+}
+
+core::Result<RecordedFile> RecordAccess::FindFile(std::string_view sm3_text) {
+  std::string sm3 = core::AsciiLower(sm3_text);
+  if (sm3.size() != 64 || sm3.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return core::InvalidArgument("SM3 哈希应为 64 位十六进制数", "sm3");
+  }
+  RecordedFile out;
+  out.sm3 = sm3;
+  TRY(db_.Read([&](store::Conn& conn) -> core::Status {
+    auto file = TRY(store::FindStoredFile(conn, sm3));
+    if (!file || file->first_event_seq == 0) return core::Ok();
+    auto event = TRY(store::FindEvent(conn, file->first_event_seq));
+    if (!event) return core::DataLoss("文件登记事件缺失");
+    out.recorded = true;
+    out.seq = event->seq;
+    out.recorded_at = event->at;
+    out.leaf_hash = core::HexEncode(event->leaf_hash);
+    auto checkpoint = TRY(store::LatestCheckpoint(conn));
+    if (!checkpoint || checkpoint->size < event->seq) return core::Ok();
+    out.tree_size = static_cast<std::uint64_t>(checkpoint->size);
+    out.proof = TRY(log_.InclusionProof(conn, event->seq, out.tree_size));
+    out.checkpoint = TRY(ViewOf(conn, std::move(*checkpoint)));
+    return core::Ok();
+  }));
+  return out;
 }
 
 bool RecordAccess::MaySee(const Principal& who, const store::EventRecord& event) const {

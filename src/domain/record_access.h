@@ -49,6 +49,19 @@ struct EventProof {
   std::optional<CheckpointView> checkpoint;
 };
 
+// What the public may learn of a file: whether and when it was recorded,
+// and the proof that the event entering it is in the signed log — no names.
+struct RecordedFile {
+  std::string sm3;
+  bool recorded = false;
+  std::int64_t recorded_at = 0;
+  std::int64_t seq = 0;
+  std::string leaf_hash;  // hex
+  std::uint64_t tree_size = 0;
+  std::vector<record::Hash> proof;
+  std::optional<CheckpointView> checkpoint;
+};
+
 class RecordAccess {
  public:
   RecordAccess(store::Database& db, record::Log& log, crypto::PublicKey key);
@@ -65,6 +78,11 @@ class RecordAccess {
   // `size` leaves; without `size`, the newest checkpoint's tree
   // (FailedPrecondition when the event is not yet covered by a checkpoint).
   // Records a record.view event.
+  // Public: the file with this SM3 (64 hex digits; InvalidArgument, field
+  // "sm3", otherwise). When its event is newer than the newest checkpoint,
+  // recorded is true but no proof is given yet.
+  core::Result<RecordedFile> FindFile(std::string_view sm3);
+
   core::Result<EventProof> Prove(const Principal& who, std::int64_t seq,
                                  std::optional<std::uint64_t> size, const RequestMeta& meta);
 

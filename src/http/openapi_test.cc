@@ -17,7 +17,9 @@
 #include "core/regions.h"
 #include "domain/accounts.h"
 #include "domain/catalog.h"
+#include "domain/evidence.h"
 #include "domain/record_access.h"
+#include "domain/record_verify_job.h"
 #include "http/router.h"
 #include "http/routes.h"
 #include "http/server.h"
@@ -135,7 +137,20 @@ class OpenApiTest : public ::testing::Test {
     auto key = crypto::PrivateKey::Generate(crypto::SignatureAlgorithm::kSm2);
     ASSERT_TRUE(key.ok());
     record_ = std::make_unique<domain::RecordAccess>(*db_, *log_, key->Public());
-    RegisterRoutes(router_, {.accounts = *accounts_, .record = record_.get()}, {});
+    auto evidence_catalog = domain::EvidenceCatalog::Load(SourceRoot() / "data");
+    ASSERT_TRUE(evidence_catalog.ok()) << evidence_catalog.error().ToString();
+    evidence_catalog_ =
+        std::make_unique<domain::EvidenceCatalog>(std::move(evidence_catalog).value());
+    blobs_ = std::make_unique<record::BlobStore>(dir_ / "files");
+    evidence_ =
+        std::make_unique<domain::Evidence>(*db_, *log_, *blobs_, *evidence_catalog_, clock_);
+    verify_ = std::make_unique<domain::RecordVerifyJob>(*db_, *log_, clock_, dir_ / "files");
+    RegisterRoutes(router_,
+                   {.accounts = *accounts_,
+                    .record = record_.get(),
+                    .verify = verify_.get(),
+                    .evidence = evidence_.get()},
+                   {});
 
     std::string error;
     documented_ = ReadDocumentedOperations(SourceRoot() / "docs/openapi.yaml", &error);
@@ -143,6 +158,8 @@ class OpenApiTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    verify_.reset();
+    evidence_.reset();
     record_.reset();
     accounts_.reset();
     db_.reset();
@@ -165,6 +182,10 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<record::Log> log_;
   std::unique_ptr<domain::Accounts> accounts_;
   std::unique_ptr<domain::RecordAccess> record_;
+  std::unique_ptr<domain::RecordVerifyJob> verify_;
+  std::unique_ptr<domain::EvidenceCatalog> evidence_catalog_;
+  std::unique_ptr<record::BlobStore> blobs_;
+  std::unique_ptr<domain::Evidence> evidence_;
   Router router_;
   Operations documented_;
 };

@@ -6,9 +6,11 @@
 #include "core/clock.h"
 #include "core/encoding.h"
 #include "domain/record_access.h"
+#include "domain/record_verify_job.h"
 #include "http/json.h"
 #include "http/route_helpers.h"
 #include "http/routes.h"
+#include "record/witness.h"
 
 namespace lvyuan::http {
 namespace json = boost::json;
@@ -80,6 +82,25 @@ void AddRecordRoutes(Router& router, const Services& services) {
               })});
 
   router.Add({.method = Verb::get,
+              .pattern = "/api/public/record/files/{sm3}",
+              .auth = Auth::kPublic,
+              .handler = Wrap([record](Request& r) -> Result<Response> {
+                auto f = TRY(record->FindFile(r.PathParam("sm3")));
+                json::object out{{"sm3", f.sm3}, {"recorded", f.recorded}};
+                if (f.recorded) {
+                  out["recorded_at"] = core::FormatIsoUtc(f.recorded_at);
+                  out["seq"] = f.seq;
+                  out["leaf_hash"] = f.leaf_hash;
+                  out["hash"] = record->Key().hash;
+                  out["tree_size"] = f.tree_size;
+                  out["proof"] = HashList(f.proof);
+                  out["checkpoint"] = f.checkpoint ? json::value(CheckpointJson(*f.checkpoint))
+                                                   : json::value(nullptr);
+                }
+                return JsonResponse(200, out);
+              })});
+
+  router.Add({.method = Verb::get,
               .pattern = "/api/public/record/consistency",
               .auth = Auth::kPublic,
               .handler = Wrap([record](Request& r) -> Result<Response> {
@@ -92,6 +113,44 @@ void AddRecordRoutes(Router& router, const Services& services) {
                                                       {"hash", record->Key().hash},
                                                       {"proof", HashList(proof)}});
               })});
+
+  if (domain::RecordVerifyJob* job = services.verify) {
+    auto status_json = [](const domain::VerifyStatus& v) {
+      json::object o{{"state", v.state},
+                     {"done", v.done},
+                     {"total", v.total},
+                     {"started_at", v.started_at ? json::value(core::FormatIsoUtc(v.started_at))
+                                                 : json::value(nullptr)},
+                     {"finished_at", v.finished_at ? json::value(core::FormatIsoUtc(v.finished_at))
+                                                   : json::value(nullptr)},
+                     {"started_by", v.started_by},
+                     {"events_checked", v.report ? v.report->events_checked : 0},
+                     {"checkpoints_checked", v.report ? v.report->checkpoints_checked : 0},
+                     {"files_checked", v.report ? v.report->files_checked : 0},
+                     {"first_bad_seq", nullptr},
+                     {"code", nullptr},
+                     {"message", v.error.empty() ? json::value(nullptr) : json::value(v.error)}};
+      if (v.report && v.report->problem) {
+        const auto& p = *v.report->problem;
+        o["first_bad_seq"] = p.first_bad_seq;
+        o["code"] = record::DefectCode(p.defect);
+        o["message"] = p.message;
+      }
+      return o;
+    };
+    router.Add({.method = Verb::post,
+                .pattern = "/api/v1/record/verify",
+                .permission = "audit:event:list",
+                .handler = Wrap([job, status_json](Request& r) -> Result<Response> {
+                  return JsonResponse(202, status_json(TRY(job->Start(*r.principal, MetaOf(r)))));
+                })});
+    router.Add({.method = Verb::get,
+                .pattern = "/api/v1/record/verify",
+                .permission = "audit:event:list",
+                .handler = Wrap([job, status_json](Request& r) -> Result<Response> {
+                  return JsonResponse(200, status_json(TRY(job->Status(*r.principal))));
+                })});
+  }
 
   router.Add({.method = Verb::get,
               .pattern = "/api/v1/record/events/{seq}/proof",
@@ -113,6 +172,41 @@ void AddRecordRoutes(Router& router, const Services& services) {
                                                 : json::value(nullptr)}};
                 return JsonResponse(200, out);
               })});
+
+  // A witness's cosignature of a checkpoint (record-format.md §3.1).
+  record::WitnessRegistry* witnesses = services.witnesses;
+  router.Add(
+      {.method = Verb::post,
+       .pattern = "/api/public/record/cosignatures",
+       .auth = Auth::kPublic,
+       .handler = WithJsonBody([witnesses](Request&, const json::object& body) -> Result<Response> {
+         JsonFields f(body);
+         TRY(f.RejectUnknown({"size", "witness", "key_id", "signature", "at"}));
+         store::CosignatureRecord c;
+         c.size = TRY(f.Int("size"));
+         if (c.size < 1) return core::InvalidArgument("应为正整数（树大小）", "size");
+         c.witness = TRY(f.String("witness", 64));
+         c.key_id = TRY(f.String("key_id", 64));
+         auto signature = core::Base64Decode(TRY(f.String("signature", 400)));
+         if (!signature.ok() || signature->empty()) {
+           return core::InvalidArgument("签名应为 base64", "signature");
+         }
+         c.signature = std::move(signature).value();
+         const std::string at = TRY(f.String("at", 40));
+         if (!core::ParseIsoTime(at, &c.at) || core::FormatIsoUtc(c.at) != at) {
+           return core::InvalidArgument("时间格式应为 YYYY-MM-DDTHH:MM:SS.mmmZ", "at");
+         }
+         if (witnesses == nullptr) {
+           core::Error e = core::PermissionDenied("本部署未登记任何见证方");
+           e.field = "witness";
+           return e;
+         }
+         TRY(witnesses->Accept(c));
+         return JsonResponse(201, json::object{{"size", c.size},
+                                               {"witness", c.witness},
+                                               {"key_id", c.key_id},
+                                               {"at", core::FormatIsoUtc(c.at)}});
+       })});
 }
 
 }  // namespace lvyuan::http

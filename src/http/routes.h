@@ -12,8 +12,13 @@
 
 namespace lvyuan::domain {
 class RecordAccess;
+class RecordVerifyJob;
 class Evidence;
 }  // namespace lvyuan::domain
+
+namespace lvyuan::record {
+class WitnessRegistry;
+}  // namespace lvyuan::record
 
 namespace lvyuan::http {
 
@@ -27,7 +32,11 @@ struct ApiOptions {
 struct Services {
   domain::Accounts& accounts;
   domain::RecordAccess* record = nullptr;
+  domain::RecordVerifyJob* verify = nullptr;
   domain::Evidence* evidence = nullptr;
+  // The witnesses whose cosignatures are accepted; null accepts none (the
+  // cosignature route then answers 403).
+  record::WitnessRegistry* witnesses = nullptr;
 };
 
 // Adds every /api/v1 and /api/public route to `router`: the one route table

@@ -11,6 +11,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -237,6 +238,7 @@ struct Server::Impl {
         metrics(m),
         static_files(options.web_root),
         ioc(1),
+        writers(static_cast<std::size_t>(std::max(1, options.write_threads))),
         acceptor_strand(asio::make_strand(ioc)),
         acceptor(acceptor_strand) {
     const int threads = options.threads > 0 ? options.threads : 1;
@@ -260,6 +262,10 @@ struct Server::Impl {
   std::vector<std::unique_ptr<asio::io_context>> workers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_guards;
   std::size_t next_worker = 0;  // only touched by the accept loop
+  // Handlers of unsafe requests (writes) run here, so that while one waits
+  // for its commit's fsync the workers keep serving, and concurrent writes
+  // reach the store together and share one commit (group commit).
+  asio::thread_pool writers;
   // The acceptor, the signal set and the drain timer live on this strand.
   asio::strand<asio::io_context::executor_type> acceptor_strand;
   tcp::acceptor acceptor;
@@ -272,6 +278,7 @@ struct Server::Impl {
 
   // Ends Run(): stops the acceptor's context and every worker.
   void StopAll() {
+    writers.stop();
     for (auto& guard : work_guards) guard.reset();
     for (auto& worker : workers) worker->stop();
     ioc.stop();
@@ -720,7 +727,16 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
         if (!answer) {
           request.message = parser.release();
           keep_alive = request.message.keep_alive();
-          answer = Dispatch(resolved, request, principal, outcome);
+          if (IsSafeMethod(request.method())) {
+            answer = Dispatch(resolved, request, principal, outcome);
+          } else {
+            answer = co_await asio::co_spawn(
+                writers,
+                [&]() -> asio::awaitable<StaticResponse> {
+                  co_return Dispatch(resolved, request, principal, outcome);
+                },
+                asio::use_awaitable);
+          }
         }
       }
     }

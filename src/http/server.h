@@ -54,6 +54,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 picks a free port; see Server::port()
   int threads = 2;
+  // Threads that run the handlers of unsafe requests (POST, PUT, PATCH,
+  // DELETE): a write waits for its durable commit there, not on a worker.
+  int write_threads = 16;
   std::chrono::seconds header_timeout{10};
   std::chrono::seconds body_timeout{60};  // reading a body; also each write
   std::chrono::seconds idle_timeout{75};  // keep-alive wait for the next request

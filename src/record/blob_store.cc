@@ -340,7 +340,11 @@ std::string SanitizeFilename(std::string_view name) {
   TrimDotsAndSpaces(clean, /*leading=*/false);
 
   std::size_t first_dot = clean.find('.');
-  if (IsReservedWindowsName(std::string_view(clean).substr(0, first_dot))) clean.insert(0, "_");
+  if (IsReservedWindowsName(std::string_view(clean).substr(0, first_dot))) {
+    // A new string rather than insert(0, …): g++ 12 -O2 warns falsely
+    // (-Wrestrict) about the overlapping move insert does.
+    clean = std::string("_").append(clean);
+  }
 
   if (clean.size() > kMaxFilenameBytes) {
     std::size_t last_dot = clean.rfind('.');

@@ -131,10 +131,8 @@ core::Result<json::value> ParseCanonical(std::string_view text, json::kind kind,
   return v;
 }
 
-core::Result<std::string> CanonicalEvent(const store::EventRecord& e) {
-  json::value changes = TRY(ParseCanonical(e.changes, json::kind::object, "changes"));
-  json::value files = TRY(ParseCanonical(e.files, json::kind::array, "files"));
-  json::value detail = TRY(ParseCanonical(e.detail, json::kind::object, "detail"));
+core::Result<std::string> CanonicalEventWith(const store::EventRecord& e, json::value changes,
+                                             json::value files, json::value detail) {
   json::object event{
       {"v", 1},
       {"seq", e.seq},
@@ -152,6 +150,13 @@ core::Result<std::string> CanonicalEvent(const store::EventRecord& e) {
       {"detail", std::move(detail)},
   };
   return CanonicalJson(event);
+}
+
+core::Result<std::string> CanonicalEvent(const store::EventRecord& e) {
+  json::value changes = TRY(ParseCanonical(e.changes, json::kind::object, "changes"));
+  json::value files = TRY(ParseCanonical(e.files, json::kind::array, "files"));
+  json::value detail = TRY(ParseCanonical(e.detail, json::kind::object, "detail"));
+  return CanonicalEventWith(e, std::move(changes), std::move(files), std::move(detail));
 }
 
 }  // namespace lvyuan::record

@@ -37,5 +37,10 @@ core::Result<boost::json::value> ParseCanonical(std::string_view text, boost::js
 // object {type, id}, outcome, changes, files, client_ip, request_id,
 // detail. DataLoss when a stored JSON column is not canonical.
 core::Result<std::string> CanonicalEvent(const store::EventRecord& event);
+// The same, with the three JSON members given as values (not parsed from
+// the event's columns, which are ignored): for the writer, which has them.
+core::Result<std::string> CanonicalEventWith(const store::EventRecord& event,
+                                             boost::json::value changes, boost::json::value files,
+                                             boost::json::value detail);
 
 }  // namespace lvyuan::record

@@ -188,6 +188,38 @@ Result<std::vector<CheckpointRecord>> ListCheckpoints(Conn& conn, std::int64_t a
   return out;
 }
 
+namespace {
+
+constexpr const char* kStoredFileSelect =
+    "SELECT f.sm3, f.sha256, f.size, "
+    "(SELECT MIN(e.event_seq) FROM evidence e WHERE e.sm3 = f.sm3) FROM record_files f ";
+
+StoredFile StoredFileFromRow(const Row& r) {
+  return {.sm3 = r.Text(0),
+          .sha256 = r.Text(1),
+          .size = r.Int(2),
+          .first_event_seq = r.OptInt(3).value_or(0)};
+}
+
+}  // namespace
+
+Result<std::vector<StoredFile>> ListStoredFiles(Conn& conn, std::string_view after_sm3, int limit) {
+  std::array<Value, 2> p{std::string(after_sm3), static_cast<std::int64_t>(limit)};
+  auto rows =
+      TRY(conn.Query(std::string(kStoredFileSelect) + "WHERE f.sm3 > ? ORDER BY f.sm3 LIMIT ?", p));
+  std::vector<StoredFile> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(StoredFileFromRow(r));
+  return out;
+}
+
+Result<std::optional<StoredFile>> FindStoredFile(Conn& conn, std::string_view sm3) {
+  std::array<Value, 1> p{std::string(sm3)};
+  auto row = TRY(conn.QueryOne(std::string(kStoredFileSelect) + "WHERE f.sm3 = ?", p));
+  if (!row) return std::optional<StoredFile>();
+  return std::optional<StoredFile>(StoredFileFromRow(*row));
+}
+
 Status PutCosignature(Conn& conn, const CosignatureRecord& c) {
   std::array<Value, 5> p{c.size, c.witness, c.key_id, c.signature, c.at};
   TRY(

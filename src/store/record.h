@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/database.h"
@@ -85,6 +86,20 @@ Result<std::optional<CheckpointRecord>> FindCheckpoint(Conn& conn, std::int64_t 
 // Oldest first: checkpoints with size > after_size, at most limit.
 Result<std::vector<CheckpointRecord>> ListCheckpoints(Conn& conn, std::int64_t after_size,
                                                       int limit);
+
+// One stored evidence file (record_files, migration 0004) as the verifier
+// needs it: its address and the digests and size recorded when it was stored.
+struct StoredFile {
+  std::string sm3;  // 64 lower-case hex digits: the blob store address
+  std::string sha256;
+  std::int64_t size = 0;
+  std::int64_t first_event_seq = 0;  // the oldest event entering it as evidence; 0 if none
+};
+
+// Files in sm3 order with sm3 > after_sm3, at most limit of them.
+Result<std::vector<StoredFile>> ListStoredFiles(Conn& conn, std::string_view after_sm3, int limit);
+// The stored file of that SM3 address, nullopt when none.
+Result<std::optional<StoredFile>> FindStoredFile(Conn& conn, std::string_view sm3);
 
 struct CosignatureRecord {
   std::int64_t size = 0;

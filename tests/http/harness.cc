@@ -781,6 +781,27 @@ std::optional<std::int64_t> FindUserId(Client& client, std::string_view username
   return FindByField(client, "/api/v1/users", "username", username);
 }
 
+int RunLvyuan(const std::vector<std::string>& args, std::string* output) {
+  char pattern[] = "/tmp/lvyuan-cli-XXXXXX";
+  if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+  const fs::path dir(pattern);
+  std::vector<std::string> full = {Binary().string()};
+  full.insert(full.end(), args.begin(), args.end());
+  Spawned child = Spawn(full, ChildEnvironment({}), dir / "err", dir / "out");
+  int status = 0;
+  while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (output != nullptr) {
+    for (const char* name : {"out", "err"}) {
+      std::ifstream in(dir / name);
+      *output += std::string(std::istreambuf_iterator<char>(in), {});
+    }
+  }
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+  return DecodeWaitStatus(status);
+}
+
 std::optional<std::int64_t> FindUnitId(Client& client, std::string_view name) {
   return FindByField(client, "/api/v1/units", "name", name);
 }

@@ -85,6 +85,8 @@ class ServerProcess {
   ~ServerProcess();
 
   unsigned short port() const { return port_; }
+  // The server process (for /proc/<pid>/status).
+  pid_t pid() const { return pid_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
   const std::filesystem::path& web_root() const { return web_root_; }
   // The body of the index.html the harness wrote into its web root.
@@ -223,6 +225,11 @@ std::vector<boost::json::object> ListAll(Client& client, std::string_view path, 
 // `client`; std::nullopt when it is not in the caller's view.
 std::optional<std::int64_t> FindUserId(Client& client, std::string_view username);
 std::optional<std::int64_t> FindUnitId(Client& client, std::string_view name);
+
+// Runs `lvyuan ARGS...` (the binary under test) to completion with a clean
+// environment and returns its exit code; its stdout and stderr, together,
+// go to *output when given.
+int RunLvyuan(const std::vector<std::string>& args, std::string* output = nullptr);
 
 // A JSON number read as int64 (accepts int64, uint64 and integral doubles).
 std::int64_t AsInt(const boost::json::value& value);

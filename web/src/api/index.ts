@@ -2,10 +2,15 @@ import { http, type Query } from './http'
 import type {
   ApiToken,
   AuditEvent,
+  Checkpoint,
   DictItem,
+  EventProof,
+  FileRecordAnswer,
+  FullVerifyStatus,
   LoginResponse,
   Me,
   Page,
+  RecordKey,
   Region,
   RegionPath,
   Role,
@@ -71,4 +76,22 @@ export const tokenApi = {
 
 export const auditApi = {
   list: (query: Query) => http.get<Page<AuditEvent>>(`${base}/audit/events`, query),
+}
+
+const pub = '/api/public/record'
+
+export const recordApi = {
+  proof: (seq: number, size?: number) =>
+    http.get<EventProof>(`${base}/record/events/${seq}/proof`, { size }),
+  key: () => http.get<RecordKey>(`${pub}/key`, undefined, { skipAuthRedirect: true }),
+  latestCheckpoint: () =>
+    http.get<Checkpoint>(`${pub}/checkpoints/latest`, undefined, { skipAuthRedirect: true }),
+  checkpoint: (size: number) =>
+    http.get<Checkpoint>(`${pub}/checkpoints/${size}`, undefined, { skipAuthRedirect: true }),
+  file: (sm3: string) =>
+    http.get<FileRecordAnswer>(`${pub}/files/${encodeURIComponent(sm3)}`, undefined, {
+      skipAuthRedirect: true,
+    }),
+  startFullVerify: () => http.post<FullVerifyStatus>(`${base}/record/verify`),
+  fullVerifyStatus: () => http.get<FullVerifyStatus>(`${base}/record/verify`),
 }

@@ -135,8 +135,21 @@ export interface ApiToken {
   token?: string
 }
 
+export interface FieldChange {
+  before: unknown
+  after: unknown
+}
+
+export interface RecordedFile {
+  sm3: string
+  sha256: string
+  size: number
+  name: string
+}
+
+/** One event of the whole-process record as the audit endpoint lists it. */
 export interface AuditEvent {
-  id: number
+  seq: number
   at: string
   actor_user_id: number | null
   actor_username: string
@@ -145,9 +158,87 @@ export interface AuditEvent {
   object_type: string
   object_id: string
   outcome: 'ok' | 'denied' | 'failed'
+  changes: Record<string, FieldChange>
+  files: RecordedFile[]
   client_ip: string
   request_id: string
   detail: Record<string, unknown>
+  leaf_hash: string
+}
+
+export interface Cosignature {
+  witness: string
+  key_id: string
+  signature: string
+  at: string
+}
+
+/** A signed tree head of the record. */
+export interface Checkpoint {
+  size: number
+  /** Hex root hash. */
+  root: string
+  at: string
+  key_id: string
+  /** The exact signed text (docs/record-format.md §3). */
+  body: string
+  /** Base64 signature over the body bytes. */
+  signature: string
+  signed_note: string
+  cosignatures: Cosignature[]
+}
+
+export interface RecordKey {
+  algorithm: 'sm2' | 'ed25519'
+  key_id: string
+  public_key_pem: string
+  origin: string
+  hash: 'sm3' | 'sha256'
+}
+
+/** GET /api/v1/record/events/{seq}/proof */
+export interface EventProof {
+  event: AuditEvent
+  canonical: string
+  leaf_index: number
+  leaf_hash: string
+  tree_size: number
+  root: string
+  hash: 'sm3' | 'sha256'
+  proof: string[]
+  checkpoint: Checkpoint | null
+}
+
+/** GET /api/public/record/files/{sm3} */
+export type FileRecordAnswer =
+  | { sm3: string; recorded: false }
+  | {
+      sm3: string
+      recorded: true
+      recorded_at: string
+      seq: number
+      leaf_hash: string
+      tree_size: number
+      proof: string[]
+      checkpoint: Checkpoint
+      hash: 'sm3' | 'sha256'
+    }
+
+export type FullVerifyState = 'idle' | 'running' | 'passed' | 'failed'
+
+/** GET /api/v1/record/verify */
+export interface FullVerifyStatus {
+  state: FullVerifyState
+  done: number
+  total: number
+  started_at: string | null
+  finished_at: string | null
+  events_checked: number
+  checkpoints_checked: number
+  files_checked: number
+  first_bad_seq: number | null
+  code: string
+  message: string
 }
 
 export interface TotpSetup {

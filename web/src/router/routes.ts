@@ -26,6 +26,10 @@ export const routes: RouteRecordRaw[] = [
     public: true,
     titleKey: 'login.title',
   }),
+  page('/verify', 'verify', () => import('@/views/VerifyView.vue'), {
+    public: true,
+    titleKey: 'verify.title',
+  }),
   {
     path: '/',
     component: () => import('@/layouts/AppLayout.vue'),

@@ -20,6 +20,7 @@ async function setup() {
       { path: '/login', name: 'login', component: LoginView },
       { path: '/home', name: 'home', component: Stub },
       { path: '/system/users', name: 'users', component: Stub },
+      { path: '/verify', name: 'verify', component: Stub },
     ],
   })
   await router.push('/login?redirect=/system/users')

@@ -33,7 +33,6 @@ CREATE INDEX record_events_at ON record_events(at);
 CREATE INDEX record_events_object ON record_events(object_type, object_id, seq);
 CREATE INDEX record_events_actor ON record_events(actor_username, seq);
 CREATE INDEX record_events_unit ON record_events(actor_unit_id, seq);
-CREATE INDEX record_events_action ON record_events(action, seq);
 CREATE INDEX record_events_request ON record_events(request_id);
 
 -- Hashes of the perfect subtrees of 2^level leaves (level >= 1) starting at
