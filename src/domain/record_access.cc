@@ -8,15 +8,15 @@
 namespace lvyuan::domain {
 
 RecordAccess::RecordAccess(store::Database& db, record::Log& log, crypto::PublicKey key)
-    : db_(db), log_(log), key_(std::move(key)), origin_(record::OriginOf(key_)) {}
-
-RecordKeyInfo RecordAccess::Key() const {
-  return {.algorithm = std::string(crypto::SignatureAlgorithmName(key_.algorithm())),
-          .key_id = key_.KeyId(),
-          .public_key_pem = key_.ToPem(),
-          .origin = origin_,
-          .hash = std::string(record::HashAlgorithmName(log_.algorithm()))};
-}
+    : db_(db),
+      log_(log),
+      key_(std::move(key)),
+      origin_(record::OriginOf(key_)),
+      key_info_{.algorithm = std::string(crypto::SignatureAlgorithmName(key_.algorithm())),
+                .key_id = key_.KeyId(),
+                .public_key_pem = key_.ToPem(),
+                .origin = origin_,
+                .hash = std::string(record::HashAlgorithmName(log_.algorithm()))} {}
 
 core::Result<CheckpointView> RecordAccess::ViewOf(store::Conn& conn,
                                                   store::CheckpointRecord checkpoint) {

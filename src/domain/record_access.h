@@ -66,7 +66,8 @@ class RecordAccess {
  public:
   RecordAccess(store::Database& db, record::Log& log, crypto::PublicKey key);
 
-  RecordKeyInfo Key() const;
+  // Computed once: the key and hash of a deployment do not change.
+  const RecordKeyInfo& Key() const { return key_info_; }
   // NotFound before the first checkpoint.
   core::Result<CheckpointView> LatestCheckpoint();
   // NotFound when no checkpoint has that size.
@@ -94,6 +95,7 @@ class RecordAccess {
   record::Log& log_;
   crypto::PublicKey key_;
   std::string origin_;
+  RecordKeyInfo key_info_;
 };
 
 }  // namespace lvyuan::domain

@@ -58,7 +58,7 @@ void AddRecordRoutes(Router& router, const Services& services) {
               .pattern = "/api/public/record/key",
               .auth = Auth::kPublic,
               .handler = Wrap([record](Request&) -> Result<Response> {
-                const domain::RecordKeyInfo k = record->Key();
+                const domain::RecordKeyInfo& k = record->Key();
                 return JsonResponse(200, json::object{{"algorithm", k.algorithm},
                                                       {"key_id", k.key_id},
                                                       {"public_key_pem", k.public_key_pem},

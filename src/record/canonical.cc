@@ -9,12 +9,16 @@
 
 namespace lvyuan::record {
 namespace json = boost::json;
-namespace {
 
-void AppendString(std::string& out, std::string_view s) {
+void AppendCanonicalString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  std::size_t run = 0;  // start of the pending unescaped run
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -38,17 +42,16 @@ void AppendString(std::string& out, std::string_view s) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += ch;
-        }
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xf];
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
 }
+
+namespace {
 
 core::Status Append(std::string& out, const json::value& v) {
   switch (v.kind()) {
@@ -67,7 +70,7 @@ core::Status Append(std::string& out, const json::value& v) {
     case json::kind::double_:
       return core::InvalidArgument("记录中不允许浮点数，请使用整数或字符串", "");
     case json::kind::string:
-      AppendString(out, v.get_string());
+      AppendCanonicalString(out, v.get_string());
       break;
     case json::kind::array: {
       out += '[';
@@ -90,7 +93,7 @@ core::Status Append(std::string& out, const json::value& v) {
       out += '{';
       for (std::size_t i = 0; i < members.size(); ++i) {
         if (i > 0) out += ',';
-        AppendString(out, members[i]->key());
+        AppendCanonicalString(out, members[i]->key());
         out += ':';
         TRY(Append(out, members[i]->value()));
       }

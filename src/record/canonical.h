@@ -22,6 +22,10 @@
 
 namespace lvyuan::record {
 
+// Appends `text` as a canonical JSON string (quoted; only " \ and the
+// control characters escaped).
+void AppendCanonicalString(std::string& out, std::string_view text);
+
 // The canonical text of `value`. InvalidArgument for a floating-point
 // number anywhere inside.
 core::Result<std::string> CanonicalJson(const boost::json::value& value);

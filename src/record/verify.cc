@@ -32,48 +32,6 @@ namespace {
 
 // ---- The canonical event without a JSON document ----------------------------
 
-// As canonical.cc's AppendString: escapes " \ and the control characters only.
-void AppendString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  std::size_t run = 0;  // start of the pending unescaped run
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xf];
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
-}
-
 void AppendInt(std::string& out, std::int64_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -380,31 +338,31 @@ core::Status WriteCanonicalEvent(const store::EventRecord& e, std::string& out,
   TRY(CheckColumn(e.files, json::kind::array, "files"));
   TRY(CheckColumn(e.detail, json::kind::object, "detail"));
   out += "{\"action\":";
-  AppendString(out, e.action);
+  AppendCanonicalString(out, e.action);
   out += ",\"actor\":{\"unit_id\":";
   AppendOptionalInt(out, e.actor_unit_id);
   out += ",\"user_id\":";
   AppendOptionalInt(out, e.actor_user_id);
   out += ",\"username\":";
-  AppendString(out, e.actor_username);
+  AppendCanonicalString(out, e.actor_username);
   out += "},\"at\":\"";
   time.Append(out, e.at);
   out += "\",\"changes\":";
   out += e.changes;
   out += ",\"client_ip\":";
-  AppendString(out, e.client_ip);
+  AppendCanonicalString(out, e.client_ip);
   out += ",\"detail\":";
   out += e.detail;
   out += ",\"files\":";
   out += e.files;
   out += ",\"object\":{\"id\":";
-  AppendString(out, e.object_id);
+  AppendCanonicalString(out, e.object_id);
   out += ",\"type\":";
-  AppendString(out, e.object_type);
+  AppendCanonicalString(out, e.object_type);
   out += "},\"outcome\":";
-  AppendString(out, e.outcome);
+  AppendCanonicalString(out, e.outcome);
   out += ",\"request_id\":";
-  AppendString(out, e.request_id);
+  AppendCanonicalString(out, e.request_id);
   out += ",\"seq\":";
   AppendInt(out, e.seq);
   out += ",\"v\":1}";
