@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -22,6 +23,21 @@ std::filesystem::path FindCatalogDir(const std::string& configured) {
   std::filesystem::path fallback = std::filesystem::path(LVYUAN_SOURCE_ROOT) / configured;
   if (p.is_relative() && std::filesystem::exists(fallback / "roles.json")) return fallback;
   return p;
+}
+
+// Bundles are removed once sent; what a crash left behind (older than an
+// hour, so another process's export in flight is spared) goes at start-up.
+void RemoveStaleExports(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    std::error_code item_ec;
+    if (it->is_regular_file(item_ec) && it->last_write_time(item_ec) < cutoff && !item_ec) {
+      fs::remove(it->path(), item_ec);
+    }
+  }
 }
 
 }  // namespace
@@ -101,8 +117,15 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
                                       TRY(crypto::ParseSignatureAlgorithm(c.record.signature)));
   if (!key.ok()) return std::move(key).error();
   rt->signing_key_ = std::make_unique<crypto::PrivateKey>(std::move(key).value());
-  rt->record_ =
-      std::make_unique<domain::RecordAccess>(*rt->db_, *rt->log_, rt->signing_key_->Public());
+  rt->blobs_ = std::make_unique<record::BlobStore>(rt->data_dir_ / "files");
+  const std::filesystem::path exports = rt->data_dir_ / "exports";
+  RemoveStaleExports(exports);
+  rt->record_ = std::make_unique<domain::RecordAccess>(
+      *rt->db_, *rt->log_, rt->signing_key_->Public(),
+      domain::BundleExportSettings{.key = rt->signing_key_.get(),
+                                   .blobs = rt->blobs_.get(),
+                                   .clock = &rt->clock_,
+                                   .dir = exports});
   rt->verify_job_ = std::make_unique<domain::RecordVerifyJob>(*rt->db_, *rt->log_, rt->clock_,
                                                               rt->data_dir_ / "files");
   auto evidence_catalog = domain::EvidenceCatalog::Load(rt->catalog_dir_);
@@ -111,7 +134,6 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
   }
   rt->evidence_catalog_ =
       std::make_unique<domain::EvidenceCatalog>(std::move(evidence_catalog).value());
-  rt->blobs_ = std::make_unique<record::BlobStore>(rt->data_dir_ / "files");
   rt->evidence_ = std::make_unique<domain::Evidence>(*rt->db_, *rt->log_, *rt->blobs_,
                                                      *rt->evidence_catalog_, rt->clock_);
   TRY(rt->accounts_->Initialize());

@@ -9,6 +9,7 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "crypto/totp.h"
+#include "domain/record_actor.h"
 
 namespace lvyuan::domain {
 namespace json = boost::json;
@@ -211,11 +212,7 @@ Status Accounts::AppendAudit(store::Conn& conn, const Principal* who, std::strin
                              std::string_view outcome, const RequestMeta& meta, json::object detail,
                              json::object changes) {
   record::EventInput e;
-  if (who) {
-    if (who->user_id) e.actor.user_id = who->user_id;
-    e.actor.username = who->username;
-    if (who->unit_id) e.actor.unit_id = who->unit_id;
-  }
+  if (who) e.actor = ActorOf(*who);
   e.action = action;
   e.object_type = object_type;
   e.object_id = object_id;

@@ -9,6 +9,7 @@
 
 #include "core/strings.h"
 #include "crypto/random.h"
+#include "domain/record_actor.h"
 
 namespace lvyuan::domain {
 namespace json = boost::json;
@@ -111,14 +112,6 @@ std::string SizeText(std::uint64_t bytes) {
   if (bytes % (std::uint64_t{1} << 30) == 0) return std::to_string(bytes >> 30) + " GiB";
   if (bytes % (std::uint64_t{1} << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
   return std::to_string(bytes) + " 字节";
-}
-
-record::Actor ActorOf(const Principal& who) {
-  record::Actor a;
-  if (who.user_id) a.user_id = who.user_id;
-  a.username = who.username;
-  if (who.unit_id) a.unit_id = who.unit_id;
-  return a;
 }
 
 json::object LocationJson(const EvidenceLocation& l) {

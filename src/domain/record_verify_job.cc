@@ -2,17 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "domain/record_actor.h"
+
 namespace lvyuan::domain {
 namespace {
 
 bool MayVerify(const Principal& who) {
   return who.via == Principal::Via::kCommandLine || who.Has("audit:event:list");
-}
-
-record::Actor ActorOf(const Principal& who) {
-  return {.user_id = who.user_id ? std::optional<std::int64_t>(who.user_id) : std::nullopt,
-          .username = who.username,
-          .unit_id = who.unit_id ? std::optional<std::int64_t>(who.unit_id) : std::nullopt};
 }
 
 }  // namespace

@@ -205,6 +205,7 @@ void AddEvidenceRoutes(Router& router, const Services& services) {
 
   router.Add({.method = Verb::get,
               .pattern = "/api/v1/evidence/{id}",
+              .writes = true,
               .handler = Wrap([ev](Request& r) -> Result<Response> {
                 const std::int64_t id = TRY(r.PathId("id"));
                 auto e = TRY(ev->Get(*r.principal, id, MetaOf(r)));
@@ -213,6 +214,7 @@ void AddEvidenceRoutes(Router& router, const Services& services) {
 
   router.Add({.method = Verb::get,
               .pattern = "/api/v1/evidence/{id}/content",
+              .writes = true,
               .download = [ev](Request& r) -> Result<FileReply> {
                 const std::int64_t id = TRY(r.PathId("id"));
                 auto content = TRY(ev->Open(*r.principal, id, MetaOf(r)));

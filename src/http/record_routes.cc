@@ -152,8 +152,57 @@ void AddRecordRoutes(Router& router, const Services& services) {
                 })});
   }
 
+  router.Add(
+      {.method = Verb::get,
+       .pattern = "/api/v1/record/objects/{type}/{id}/events",
+       .writes = true,
+       .handler = Wrap([record](Request& r) -> Result<Response> {
+         const int limit = TRY(LimitOf(r, 20, 200));
+         auto page = TRY(record->ObjectRecord(*r.principal, r.PathParam("type"), r.PathParam("id"),
+                                              TRY(DecodeCursor(r)), limit, MetaOf(r)));
+         json::array items;
+         for (const domain::ProvenEvent& item : page.items) {
+           json::value e = EventJson(item.event);
+           json::object& o = e.as_object();
+           o["canonical"] = item.canonical;
+           o["proof"] = item.proof ? json::value(HashList(*item.proof)) : json::value(nullptr);
+           items.push_back(std::move(e));
+         }
+         json::object out{
+             {"items", std::move(items)},
+             {"next_cursor", page.next_before ? json::value(EncodeCursor(*page.next_before))
+                                              : json::value(nullptr)},
+             {"hash", record->Key().hash},
+             {"exportable", page.exportable ? json::value(*page.exportable) : json::value(nullptr)},
+             {"tree_size", page.checkpoint ? page.checkpoint->checkpoint.size : 0},
+             {"root", page.checkpoint
+                          ? json::value(core::HexEncode(page.checkpoint->checkpoint.root))
+                          : json::value(nullptr)},
+             {"checkpoint", page.checkpoint ? json::value(CheckpointJson(*page.checkpoint))
+                                            : json::value(nullptr)}};
+         return JsonResponse(200, out);
+       })});
+
+  router.Add({.method = Verb::get,
+              .pattern = "/api/v1/record/bundle",
+              .writes = true,
+              .download = [record](Request& r) -> Result<FileReply> {
+                auto bundle = TRY(record->ExportBundle(*r.principal, TextQuery(r, "object_type"),
+                                                       TextQuery(r, "object_id"), MetaOf(r)));
+                return FileReply{
+                    .path = std::move(bundle.path),
+                    .content_type = "application/x-tar",
+                    .filename = std::move(bundle.filename),
+                    .headers = {{"Cache-Control", "no-store"},
+                                {"X-Bundle-Events", std::to_string(bundle.summary.events)},
+                                {"X-Bundle-Checkpoint-Size",
+                                 std::to_string(bundle.summary.checkpoint_size)}},
+                    .remove_after_open = true};
+              }});
+
   router.Add({.method = Verb::get,
               .pattern = "/api/v1/record/events/{seq}/proof",
+              .writes = true,
               .handler = Wrap([record](Request& r) -> Result<Response> {
                 const std::int64_t seq = TRY(r.PathId("seq"));
                 std::optional<std::uint64_t> size;

@@ -105,6 +105,9 @@ struct FileReply {
   std::string filename = {};
   // Further headers to send (Cache-Control, provenance headers...).
   std::vector<std::pair<std::string, std::string>> headers = {};
+  // The file was made for this one response (an export): the server removes
+  // it once it is open for sending (or when it is not sent at all).
+  bool remove_after_open = false;
 };
 
 // Chooses the file for a GET (or HEAD) request; errors are answered as
@@ -122,6 +125,10 @@ struct Route {
   // Open to sessions whose principal.must_enrol_totp is true (the TOTP
   // enrolment endpoints, /me, logout); all other session routes refuse them.
   bool allow_pending_totp = false;
+  // A GET whose handler commits a write (a supervised read records an
+  // event): it runs on the write threads like unsafe requests, so waiting
+  // for the commit does not hold a network worker.
+  bool writes = false;
   // Exactly one of handler, upload and download is set.
   Handler handler = {};
   // Streams the body to a sink instead of buffering it (ServerOptions::

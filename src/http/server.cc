@@ -445,6 +445,15 @@ StaticResponse Server::Impl::RunRoute(const Route& route, Request& request,
 StaticResponse Server::Impl::RunDownload(const Route& route, Request& request) {
   core::Result<FileReply> reply = route.download(request);
   if (!reply.ok()) return ErrorResponse(reply.error());
+  // Removed when this returns: by then ServeFile holds the file open (the
+  // bytes stay readable until it is closed) or answers without it.
+  struct RemoveAfter {
+    const FileReply& reply;
+    ~RemoveAfter() {
+      std::error_code ignored;
+      if (reply.remove_after_open) std::filesystem::remove(reply.path, ignored);
+    }
+  } remove_after{*reply};
   std::error_code ec;
   bool regular = std::filesystem::is_regular_file(reply->path, ec);
   std::uint64_t size = regular ? std::filesystem::file_size(reply->path, ec) : 0;
@@ -727,7 +736,8 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
         if (!answer) {
           request.message = parser.release();
           keep_alive = request.message.keep_alive();
-          if (IsSafeMethod(request.method())) {
+          if (IsSafeMethod(request.method()) &&
+              (resolved.route == nullptr || !resolved.route->writes)) {
             answer = Dispatch(resolved, request, principal, outcome);
           } else {
             answer = co_await asio::co_spawn(

@@ -209,5 +209,115 @@ TEST_F(BundleTest, VerifierRejectsUnreadableInputWithExitOne) {
   EXPECT_EQ(Verify({}).exit_code, 1);
 }
 
+// The web's download: GET /api/v1/record/bundle on a running server.
+class BundleDownloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    scratch_ =
+        fs::path(::testing::TempDir()) / ("lvyuan_bundle_download_" + std::to_string(::getpid()));
+    fs::create_directories(scratch_);
+    server_ = ServerProcess::Start();
+    Client admin(server_->port());
+    ASSERT_EQ(admin.Login("sysadmin", kDemoPassword).status, 200u);
+    Reply created = admin.Post("/api/v1/units", {{"name", "德清县证据包下载测试执法队"},
+                                                 {"type", "ecology_environment"},
+                                                 {"region_code", "330521"},
+                                                 {"contact_person", "赵六"},
+                                                 {"contact_phone", "0572-8123456"}});
+    ASSERT_EQ(created.status, 201u) << created;
+    unit_id_ = std::to_string(created.json().at("id").as_int64());
+    ASSERT_EQ(admin.Patch("/api/v1/units/" + unit_id_, {{"contact_person", "钱七"}}).status, 200u);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(scratch_, ec);
+  }
+
+  std::string Target() const {
+    return "/api/v1/record/bundle?object_type=unit&object_id=" + unit_id_;
+  }
+
+  fs::path scratch_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string unit_id_;
+};
+
+TEST_F(BundleDownloadTest, AuditAdminDownloadsABundleThatVerifiesAndRecordsItsOwnExport) {
+  Client audit(server_->port());
+  ASSERT_EQ(audit.Login("auditadmin", kDemoPassword).status, 200u);
+  Reply bundle = audit.Get(Target());
+  ASSERT_EQ(bundle.status, 200u) << bundle;
+  EXPECT_EQ(bundle.header("Content-Type"), "application/x-tar");
+  EXPECT_NE(bundle.header("Content-Disposition").find("evidence-unit-" + unit_id_ + "-"),
+            std::string::npos)
+      << bundle.header("Content-Disposition");
+  EXPECT_EQ(bundle.header("Cache-Control"), "no-store");
+  // Created and updated.
+  EXPECT_EQ(bundle.header("X-Bundle-Events"), "2");
+  const fs::path tar = scratch_ / "downloaded.tar";
+  std::ofstream(tar, std::ios::binary) << bundle.body;
+
+  Reply key = audit.Get("/api/public/record/key");
+  ASSERT_EQ(key.status, 200u) << key;
+  const fs::path pem = scratch_ / "published.pem";
+  std::ofstream(pem) << std::string(key.json().at("public_key_pem").as_string());
+  ProgramRun verified =
+      RunProgram(LVYUAN_VERIFY_BINARY, {tar.string(), "--public-key", pem.string()}, scratch_);
+  EXPECT_EQ(verified.exit_code, 0) << verified.out;
+  EXPECT_NE(verified.out.find("the key is the trusted key"), std::string::npos) << verified.out;
+
+  // The export is recorded as a read of the object's record, with who did it.
+  Reply events =
+      audit.Get("/api/v1/audit/events?object_type=record&object_id=unit:" + unit_id_ + "&limit=10");
+  ASSERT_EQ(events.status, 200u) << events;
+  const json::value listed = events.json();
+  const auto& newest = listed.at("items").as_array().at(0).as_object();
+  EXPECT_EQ(newest.at("action").as_string(), "record.view.bundle");
+  EXPECT_EQ(newest.at("outcome").as_string(), "ok");
+  EXPECT_EQ(newest.at("actor_username").as_string(), "auditadmin");
+
+  // The tar was made for that one response: nothing is left on the server.
+  std::size_t left = 0;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(server_->data_dir() / "exports", ec);
+       !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    ++left;
+  }
+  EXPECT_EQ(left, 0u);
+}
+
+TEST_F(BundleDownloadTest, OthersCannotExportAndTheRefusalIsRecorded) {
+  // The unit was created by the platform's administrators, not by the
+  // officer's unit: the officer may not see its events, so may not export them.
+  Client officer(server_->port());
+  ASSERT_EQ(officer.Login("hzhb_officer", kDemoPassword).status, 200u);
+  Reply refused = officer.Get(Target());
+  EXPECT_EQ(refused.status, 404u) << refused;
+  EXPECT_EQ(officer.Get("/api/v1/record/bundle?object_type=unit&object_id=999999").status, 404u);
+
+  Client audit(server_->port());
+  ASSERT_EQ(audit.Login("auditadmin", kDemoPassword).status, 200u);
+  Reply events = audit.Get("/api/v1/audit/events?action=record.view.bundle&limit=10");
+  ASSERT_EQ(events.status, 200u) << events;
+  const json::value listed = events.json();
+  const auto& items = listed.at("items").as_array();
+  ASSERT_EQ(items.size(), 1u) << events;  // nothing is recorded for an object without events
+  EXPECT_EQ(items.at(0).at("outcome").as_string(), "denied");
+  EXPECT_EQ(items.at(0).at("actor_username").as_string(), "hzhb_officer");
+}
+
+TEST_F(BundleDownloadTest, MissingObjectNamesTheField) {
+  Client audit(server_->port());
+  ASSERT_EQ(audit.Login("auditadmin", kDemoPassword).status, 200u);
+  Reply no_type = audit.Get("/api/v1/record/bundle?object_id=" + unit_id_);
+  EXPECT_EQ(no_type.status, 400u) << no_type;
+  EXPECT_EQ(no_type.error_field(), "object_type");
+  Reply no_id = audit.Get("/api/v1/record/bundle?object_type=unit");
+  EXPECT_EQ(no_id.status, 400u) << no_id;
+  EXPECT_EQ(no_id.error_field(), "object_id");
+  Client anonymous(server_->port());
+  EXPECT_EQ(anonymous.Get(Target()).status, 401u);
+}
+
 }  // namespace
 }  // namespace lvyuan::http_test

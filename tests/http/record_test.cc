@@ -197,5 +197,87 @@ TEST_F(RecordTest, EveryChangeLeavesAnEventWithBeforeAndAfter) {
   EXPECT_TRUE(items[0].at("changes").at("name").at("before").is_null());
 }
 
+TEST_F(RecordTest, ObjectRecordPageProvesEveryCoveredEventAndIsItselfRecorded) {
+  Client admin(server_->port());
+  ASSERT_EQ(admin.Login("sysadmin", kDemoPassword).status, 200u);
+  Reply created = admin.Post("/api/v1/units", json::object{{"name", "记录页测试单位"},
+                                                           {"type", "ecology_environment"},
+                                                           {"region_code", "330502"}});
+  ASSERT_EQ(created.status, 201u) << created;
+  const std::string id = std::to_string(created.json().at("id").as_int64());
+  ASSERT_EQ(admin.Patch("/api/v1/units/" + id, {{"contact_person", "周记录"}}).status, 200u);
+  CheckpointCovering(NewestSeq());
+
+  const std::string target = "/api/v1/record/objects/unit/" + id + "/events";
+  Reply r = audit_->Get(target, {{"X-Request-Id", "object-record-1"}});
+  ASSERT_EQ(r.status, 200u) << r;
+  const json::value page_json = r.json();
+  const json::object& page = page_json.as_object();
+  const auto size = static_cast<std::uint64_t>(page.at("tree_size").as_int64());
+  const Hash root = HexHash(page.at("root"));
+  EXPECT_TRUE(record::VerifyCheckpoint(CheckpointOf(page.at("checkpoint").as_object()), *key_,
+                                       record::HashAlgorithm::kSm3)
+                  .ok());
+  EXPECT_TRUE(page.at("exportable").as_bool());
+  const auto& items = page.at("items").as_array();
+  ASSERT_EQ(items.size(), 2u) << r;  // newest first: the update, then the creation
+  EXPECT_EQ(items[0].at("action").as_string(), "unit.update");
+  EXPECT_EQ(items[1].at("action").as_string(), "unit.create");
+  for (const auto& item : items) {
+    const std::string canonical(item.at("canonical").as_string());
+    const Hash leaf = record::LeafHash(record::HashAlgorithm::kSm3, core::AsBytes(canonical));
+    EXPECT_EQ(leaf, HexHash(item.at("leaf_hash")));
+    EXPECT_TRUE(record::VerifyInclusion(record::HashAlgorithm::kSm3,
+                                        static_cast<std::uint64_t>(item.at("seq").as_int64() - 1),
+                                        size, leaf, HashList(item.at("proof")), root)
+                    .ok())
+        << item;
+  }
+
+  // The read is one record.view event on the object's record (not on the
+  // object, whose record does not grow by being looked at).
+  Reply viewed = audit_->Get("/api/v1/audit/events?request_id=object-record-1");
+  const json::value viewed_json = viewed.json();
+  ASSERT_EQ(viewed_json.at("items").as_array().size(), 1u) << viewed;
+  const auto& view = viewed_json.at("items").as_array().at(0);
+  EXPECT_EQ(view.at("action").as_string(), "record.view");
+  EXPECT_EQ(view.at("object_type").as_string(), "record");
+  EXPECT_EQ(view.at("object_id").as_string(), "unit:" + id);
+  EXPECT_EQ(view.at("detail").at("events").as_int64(), 2);
+
+  // Another unit's officer sees none of these events and nothing is recorded.
+  Client officer(server_->port());
+  ASSERT_EQ(officer.Login("hzga_officer", kDemoPassword).status, 200u);
+  Reply hidden = officer.Get(target, {{"X-Request-Id", "object-record-2"}});
+  ASSERT_EQ(hidden.status, 200u) << hidden;
+  EXPECT_TRUE(hidden.json().at("items").as_array().empty()) << hidden;
+  EXPECT_TRUE(audit_->Get("/api/v1/audit/events?request_id=object-record-2")
+                  .json()
+                  .at("items")
+                  .as_array()
+                  .empty());
+  EXPECT_EQ(audit_->Get(target + "?limit=0").error_field(), "limit");
+}
+
+TEST_F(RecordTest, SystemAdministratorSeesOnlyHisOwnEventsNotTheAuditAdministrators) {
+  // All three administrators belong to the platform's unit; 三员分立 keeps
+  // the audit administrator's work from the system administrator.
+  const std::int64_t audit_login = NewestSeq();  // SetUp's sign-in of auditadmin
+  Client admin(server_->port());
+  ASSERT_EQ(admin.Login("sysadmin", kDemoPassword).status, 200u);
+  const std::string at = "?size=" + std::to_string(audit_login);
+  EXPECT_EQ(
+      admin.Get("/api/v1/record/events/" + std::to_string(audit_login) + "/proof" + at).status,
+      404u);
+  Reply created = admin.Post("/api/v1/units", json::object{{"name", "三员分立测试单位"},
+                                                           {"type", "ecology_environment"},
+                                                           {"region_code", "330502"}});
+  ASSERT_EQ(created.status, 201u) << created;
+  const std::int64_t own = NewestSeq();
+  Reply mine = admin.Get("/api/v1/record/events/" + std::to_string(own) +
+                         "/proof?size=" + std::to_string(own));
+  EXPECT_EQ(mine.status, 200u) << mine;
+}
+
 }  // namespace
 }  // namespace lvyuan::http_test

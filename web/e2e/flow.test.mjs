@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import {
   BASE_URL,
   DEMO_PASSWORD,
@@ -63,6 +64,37 @@ describe('web UI', () => {
         await page
           .locator(`${sel('users-table')} ${sel('user-row-username')}`, { hasText: username })
           .waitFor()
+
+        // The new user's record: the creation, checked in the browser (under a checkpoint
+        // within seconds on the test server), and the bundle downloads as a tar.
+        await page
+          .locator(`${sel('users-table')} ${sel('user-detail')}`)
+          .first()
+          .click()
+        await page.locator(sel('object-record-tab')).click()
+        const record = page.locator(sel('object-record'))
+        await record.locator(sel('event-seq')).first().waitFor()
+        const deadline = Date.now() + 90_000
+        for (;;) {
+          const marks = await record.locator('[data-test^="row-mark-"]').allInnerTexts()
+          assert.ok(marks.length > 0)
+          assert.ok(
+            !(await record.locator(`${sel('verify-failed')}, ${sel('verify-error')}`).count()),
+            `a record event failed verification: ${marks.join(' | ')}`,
+          )
+          if (marks.every((m) => /已核验/.test(m))) break
+          // pending marks re-check by themselves once a checkpoint covers them
+          assert.ok(Date.now() < deadline, `events not under a checkpoint in time: ${marks}`)
+          await page.waitForTimeout(1000)
+        }
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          record.locator(sel('download-bundle')).click(),
+        ])
+        assert.match(download.suggestedFilename(), /^evidence-user-\d+-\d{4}-\d{2}-\d{2}\.tar$/)
+        const tar = await readFile(await download.path())
+        assert.equal(tar.subarray(257, 262).toString('latin1'), 'ustar')
+        await page.keyboard.press('Escape')
 
         await page.locator(sel('user-menu')).click()
         await page.locator(sel('logout')).click()

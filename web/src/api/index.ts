@@ -9,6 +9,7 @@ import type {
   FullVerifyStatus,
   LoginResponse,
   Me,
+  ObjectRecordPage,
   Page,
   RecordKey,
   Region,
@@ -80,9 +81,18 @@ export const auditApi = {
 
 const pub = '/api/public/record'
 
+const objectPath = (type: string, id: string | number) =>
+  `${encodeURIComponent(type)}/${encodeURIComponent(String(id))}`
+
 export const recordApi = {
   proof: (seq: number, size?: number) =>
     http.get<EventProof>(`${base}/record/events/${seq}/proof`, { size }),
+  /** One page of an object's events, each with its proof against the newest checkpoint. */
+  objectEvents: (type: string, id: string | number, query: Query) =>
+    http.get<ObjectRecordPage>(`${base}/record/objects/${objectPath(type, id)}/events`, query),
+  /** Where the browser downloads the object's evidence bundle (a plain GET with the session cookie). */
+  bundleUrl: (type: string, id: string | number) =>
+    `${base}/record/bundle?object_type=${encodeURIComponent(type)}&object_id=${encodeURIComponent(String(id))}`,
   key: () => http.get<RecordKey>(`${pub}/key`, undefined, { skipAuthRedirect: true }),
   latestCheckpoint: () =>
     http.get<Checkpoint>(`${pub}/checkpoints/latest`, undefined, { skipAuthRedirect: true }),

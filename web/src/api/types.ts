@@ -166,6 +166,22 @@ export interface AuditEvent {
   leaf_hash: string
 }
 
+/** An event of an object's record with its canonical form and inclusion proof (null: newer than the checkpoint). */
+export interface ObjectRecordEvent extends AuditEvent {
+  canonical: string
+  proof: string[] | null
+}
+
+/** GET /api/v1/record/objects/{type}/{id}/events: a page proven against one checkpoint. */
+export interface ObjectRecordPage extends Page<ObjectRecordEvent> {
+  hash: 'sm3' | 'sha256'
+  /** First page only: whether the viewer may export the bundle (sees every event of the object). */
+  exportable: boolean | null
+  tree_size: number
+  root: string | null
+  checkpoint: Checkpoint | null
+}
+
 export interface Cosignature {
   witness: string
   key_id: string

@@ -3,7 +3,7 @@ import { recordApi } from '@/api'
 import { ApiError } from '@/api/http'
 import type { FullVerifyStatus, RecordKey } from '@/api/types'
 import { errorMessage } from '@/utils/form'
-import { verifyEventProof, type VerifyFailure } from '@/utils/recordVerify'
+import { verifyEventProof, type PageEventResult, type VerifyFailure } from '@/utils/recordVerify'
 
 let keyPromise: Promise<RecordKey> | null = null
 
@@ -32,6 +32,13 @@ export type MarkState =
   /** 409: the event is not yet under a signed checkpoint. */
   | { status: 'pending' }
   | { status: 'error'; message: string }
+
+/** The mark for one event's result from verifyObjectPage. */
+export function markOf(result: PageEventResult): MarkState {
+  if (result.ok) return { status: 'ok', ...result }
+  if (result.reason === 'pending') return { status: 'pending' }
+  return { status: 'failed', reason: result.reason }
+}
 
 /**
  * Fetches the proof of event `seq` and checks it in the browser: leaf hash from the canonical

@@ -164,6 +164,7 @@ const en: Messages<typeof zhCN> = {
     permissions: 'Permissions',
     requiresTotp: 'Requires 2FA',
     assignable: 'Assignable',
+    downloadObjectBundle: 'Export the evidence bundle of {object}',
     readOnlyHint: 'Roles and permissions are built in and shown here for reference.',
   },
   tokens: {
@@ -290,7 +291,9 @@ const en: Messages<typeof zhCN> = {
     fileName: 'File name',
     fileSize: 'Size',
     objectTab: 'Record',
-    objectHint: "This object's record events (newest first); each can be verified in the browser.",
+    objectHint:
+      "This object's record events (newest first), each checked independently in your browser; the evidence bundle verifies offline.",
+    downloadBundle: 'Download evidence bundle',
     full: {
       title: 'Full verification',
       hint: 'The server recomputes from all events the canonical forms, leaf hashes, stored nodes, the root and signature of every checkpoint and the hash of every stored file.',

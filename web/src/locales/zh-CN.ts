@@ -159,6 +159,7 @@ const zhCN = {
     permissions: '权限',
     requiresTotp: '需双因素认证',
     assignable: '可分配',
+    downloadObjectBundle: '导出 {object} 的证据包',
     readOnlyHint: '角色与权限由系统内置，此处仅供查看。',
   },
   tokens: {
@@ -283,7 +284,8 @@ const zhCN = {
     fileName: '文件名',
     fileSize: '大小',
     objectTab: '记录',
-    objectHint: '该对象的全部记录事件（最新在前），每条均可在浏览器中核验。',
+    objectHint: '该对象的全部记录事件（最新在前），每条均已在浏览器中独立核验；证据包可离线核验。',
+    downloadBundle: '下载证据包',
     full: {
       title: '全面核验',
       hint: '由服务端从全部事件重新计算规范形式、叶子哈希、存储节点、每个检查点的根哈希与签名，以及每个已存文件的哈希。',

@@ -2,9 +2,15 @@ import { describe, expect, it } from 'vitest'
 import type { EventProof, FileRecordAnswer, RecordKey } from '@/api/types'
 import sm2Fixture from '@/test/record/sm2-sm3.json'
 import edFixture from '@/test/record/ed25519-sha256.json'
+import { objectPageFrom } from '@/test/record/fixtures'
 import { fromBase64, toBase64 } from './bytes'
 import { keyIdOf, parseCheckpointBody, parsePublicKeyPem } from './checkpoint'
-import { verifyCheckpoint, verifyEventProof, verifyFileRecord } from './recordVerify'
+import {
+  verifyCheckpoint,
+  verifyEventProof,
+  verifyFileRecord,
+  verifyObjectPage,
+} from './recordVerify'
 
 // Answers captured from a running server: one SM2/SM3 deployment, one Ed25519/SHA-256.
 const deployments = [
@@ -40,6 +46,38 @@ function fileAnswer(p: EventProof): Extract<FileRecordAnswer, { recorded: true }
 
 describe.each(deployments)('record verification ($name)', ({ key, proofs }) => {
   const proof = proofs[0]
+
+  it('verifies every event of an object page against its one checkpoint', async () => {
+    const page = objectPageFrom(proofs)
+    expect(page.items.length).toBeGreaterThan(1)
+    const newer = { ...clone(page.items[0]), seq: page.tree_size + 1, proof: null }
+    page.items.unshift(newer)
+    const results = await verifyObjectPage(page, key)
+    expect(results.get(newer.seq)).toEqual({ ok: false, reason: 'pending' })
+    for (const item of page.items.slice(1)) {
+      expect(results.get(item.seq), `seq ${item.seq}`).toMatchObject({
+        ok: true,
+        treeSize: page.tree_size,
+      })
+    }
+  })
+
+  it('fails only the altered event of a page, and every event when the signature is bad', async () => {
+    const page = objectPageFrom(proofs)
+    const altered = page.items[0]
+    altered.canonical = altered.canonical.replace('"outcome":"', '"outcome":"x')
+    const results = await verifyObjectPage(page, key)
+    expect(results.get(altered.seq)?.ok).toBe(false)
+    for (const item of page.items.slice(1)) expect(results.get(item.seq)?.ok).toBe(true)
+
+    const forged = objectPageFrom(proofs)
+    const signature = fromBase64(forged.checkpoint!.signature)
+    signature[signature.length - 1] ^= 1
+    forged.checkpoint!.signature = toBase64(signature)
+    for (const result of (await verifyObjectPage(forged, key)).values()) {
+      expect(result).toEqual({ ok: false, reason: 'badSignature' })
+    }
+  })
 
   it('reads the public key and derives the served key id from it', () => {
     const pub = parsePublicKeyPem(key.public_key_pem)

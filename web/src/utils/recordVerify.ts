@@ -4,7 +4,13 @@
  * with the deployment's public key. Nothing here trusts the server's own verdict; every check is
  * recomputed from the bytes the server sent.
  */
-import type { Checkpoint, EventProof, FileRecordAnswer, RecordKey } from '@/api/types'
+import type {
+  Checkpoint,
+  EventProof,
+  FileRecordAnswer,
+  ObjectRecordPage,
+  RecordKey,
+} from '@/api/types'
 import { equalBytes, fromBase64, fromHex, isDigestHex, toHex, utf8 } from './bytes'
 import { keyIdOf, parseCheckpointBody, parsePublicKeyPem, verifySignature } from './checkpoint'
 import { hasherFor, leafHash, verifyInclusion } from './merkle'
@@ -111,23 +117,34 @@ function canonicalMatches(canonical: string, proof: EventProof): boolean {
  * root is the signed checkpoint's.
  */
 export async function verifyEventProof(proof: EventProof, key: RecordKey): Promise<VerifyResult> {
-  if (proof.hash !== key.hash) return fail('hashMismatch')
+  const failure = await checkLeafAndInclusion(proof, key)
+  if (failure) return fail(failure)
+  if (!proof.checkpoint) return fail('noCheckpoint')
+  return verifyCheckpoint(proof.checkpoint, key, { size: proof.tree_size, root: proof.root })
+}
+
+/** The leaf hash from the canonical form and the inclusion proof to `proof.root`; null when both hold. */
+async function checkLeafAndInclusion(
+  proof: EventProof,
+  key: RecordKey,
+): Promise<VerifyFailure | null> {
+  if (proof.hash !== key.hash) return 'hashMismatch'
   let hasher
   try {
     hasher = hasherFor(proof.hash)
   } catch {
-    return fail('hashMismatch')
+    return 'hashMismatch'
   }
-  if (!canonicalMatches(proof.canonical, proof)) return fail('canonicalMismatch')
+  if (!canonicalMatches(proof.canonical, proof)) return 'canonicalMismatch'
   const leaf = await leafHash(hasher, utf8(proof.canonical))
   const leafHex = toHex(leaf)
-  if (leafHex !== proof.leaf_hash.toLowerCase()) return fail('leafMismatch')
+  if (leafHex !== proof.leaf_hash.toLowerCase()) return 'leafMismatch'
   if (proof.event.leaf_hash && leafHex !== proof.event.leaf_hash.toLowerCase()) {
-    return fail('leafMismatch')
+    return 'leafMismatch'
   }
   const root = hexBytes(proof.root)
   const path = proof.proof.map(hexBytes)
-  if (!root || path.some((p) => p === null)) return fail('inclusionFailed')
+  if (!root || path.some((p) => p === null)) return 'inclusionFailed'
   const included = await verifyInclusion(
     hasher,
     proof.leaf_index,
@@ -136,9 +153,48 @@ export async function verifyEventProof(proof: EventProof, key: RecordKey): Promi
     path as Uint8Array[],
     root,
   )
-  if (!included) return fail('inclusionFailed')
-  if (!proof.checkpoint) return fail('noCheckpoint')
-  return verifyCheckpoint(proof.checkpoint, key, { size: proof.tree_size, root: proof.root })
+  return included ? null : 'inclusionFailed'
+}
+
+/** What the check of one event of an object page found; `pending`: not yet under the checkpoint. */
+export type PageEventResult = VerifyResult | { ok: false; reason: 'pending' }
+
+/**
+ * Verifies every event of an object's record page: the page's checkpoint signature once, then
+ * each event's leaf hash and inclusion proof against that checkpoint's root. Events newer than
+ * the checkpoint (proof null) are `pending`. Keyed by seq.
+ */
+export async function verifyObjectPage(
+  page: ObjectRecordPage,
+  key: RecordKey,
+): Promise<Map<number, PageEventResult>> {
+  const out = new Map<number, PageEventResult>()
+  const checkpoint =
+    page.checkpoint && page.root
+      ? await verifyCheckpoint(page.checkpoint, key, { size: page.tree_size, root: page.root })
+      : fail('noCheckpoint')
+  for (const item of page.items) {
+    if (!item.proof) {
+      out.set(item.seq, { ok: false, reason: 'pending' })
+      continue
+    }
+    const failure = await checkLeafAndInclusion(
+      {
+        event: item,
+        canonical: item.canonical,
+        leaf_index: item.seq - 1,
+        leaf_hash: item.leaf_hash,
+        tree_size: page.tree_size,
+        root: page.root ?? '',
+        hash: page.hash,
+        proof: item.proof,
+        checkpoint: page.checkpoint,
+      },
+      key,
+    )
+    out.set(item.seq, failure ? fail(failure) : checkpoint)
+  }
+  return out
 }
 
 /**

@@ -6,7 +6,8 @@ import { i18n } from '@/i18n'
 import { useAuthStore } from '@/stores/auth'
 import { json, mockFetch } from '@/test/fetchMock'
 import { sampleMe } from '@/test/fixtures'
-import { eventsOf } from '@/test/record/fixtures'
+import { clearRecordKeyCache } from '@/composables/useRecordVerify'
+import { objectPageFrom, recordKey } from '@/test/record/fixtures'
 import ObjectDetailDrawer from './ObjectDetailDrawer.vue'
 
 async function open(permissions: string[]) {
@@ -32,23 +33,56 @@ describe('ObjectDetailDrawer', () => {
     document.body.innerHTML = ''
   })
 
-  it("lists the object's record events on the 记录 tab for holders of audit:event:list", async () => {
-    const { calls } = mockFetch(() => json(200, { items: eventsOf(), next_cursor: null }))
+  it("lists the object's events on the 记录 tab, each checked in the browser, with a bundle link", async () => {
+    clearRecordKeyCache()
+    const page = objectPageFrom()
+    const { calls } = mockFetch((call) =>
+      call.url.includes('/api/public/record/key') ? json(200, recordKey) : json(200, page),
+    )
     await open(['system:unit:list', 'audit:event:list'])
     const tab = document.querySelector<HTMLElement>('[data-test="object-record-tab"]')
     expect(tab).not.toBeNull()
     tab!.click()
-    await vi.waitFor(() => expect(calls.length).toBe(1))
-    const q = new URL(calls[0].url, 'http://x').searchParams
-    expect(q.get('object_type')).toBe('unit')
-    expect(q.get('object_id')).toBe('3')
+    await vi.waitFor(() =>
+      expect(document.querySelectorAll('[data-test="verify-ok"]')).toHaveLength(page.items.length),
+    )
+    const listed = calls.filter((c) => c.url.includes('/record/objects/'))
+    expect(listed).toHaveLength(1)
+    expect(new URL(listed[0].url, 'http://x').pathname).toBe('/api/v1/record/objects/unit/3/events')
+    const link = document.querySelector<HTMLAnchorElement>('[data-test="download-bundle"]')
+    expect(link?.getAttribute('href')).toBe('/api/v1/record/bundle?object_type=unit&object_id=3')
   })
 
-  it('has no 记录 tab without audit:event:list', async () => {
-    const { calls } = mockFetch(() => json(200, { items: [], next_cursor: null }))
+  it('marks an event whose canonical form does not give its leaf hash as failed', async () => {
+    clearRecordKeyCache()
+    const page = objectPageFrom()
+    page.items[0].canonical = page.items[0].canonical.replace('"outcome":"', '"outcome":"x')
+    mockFetch((call) =>
+      call.url.includes('/api/public/record/key') ? json(200, recordKey) : json(200, page),
+    )
+    await open(['system:unit:list', 'audit:event:list'])
+    document.querySelector<HTMLElement>('[data-test="object-record-tab"]')!.click()
+    await vi.waitFor(() =>
+      expect(
+        document.querySelector(
+          `[data-test="row-mark-${page.items[0].seq}"] [data-test="verify-failed"]`,
+        ),
+      ).not.toBeNull(),
+    )
+    expect(document.querySelectorAll('[data-test="verify-ok"]')).toHaveLength(page.items.length - 1)
+  })
+
+  it('offers no bundle download when the viewer does not see every event of the object', async () => {
+    clearRecordKeyCache()
+    const page = { ...objectPageFrom(), exportable: false }
+    mockFetch((call) =>
+      call.url.includes('/api/public/record/key') ? json(200, recordKey) : json(200, page),
+    )
     await open(['system:unit:list'])
-    expect(document.querySelector('[data-test="info"]')).not.toBeNull()
-    expect(document.querySelector('[data-test="object-record-tab"]')).toBeNull()
-    expect(calls).toHaveLength(0)
+    document.querySelector<HTMLElement>('[data-test="object-record-tab"]')!.click()
+    await vi.waitFor(() =>
+      expect(document.querySelectorAll('[data-test="verify-ok"]')).toHaveLength(page.items.length),
+    )
+    expect(document.querySelector('[data-test="download-bundle"]')).toBeNull()
   })
 })
