@@ -294,6 +294,8 @@ const en: Messages<typeof zhCN> = {
     objectHint:
       "This object's record events (newest first), each checked independently in your browser; the evidence bundle verifies offline.",
     downloadBundle: 'Download evidence bundle',
+    objectPartialHint:
+      "The object's record events you may see (newest first), each checked in your browser; when it has events you may not see, the audit administrator exports its bundle.",
     full: {
       title: 'Full verification',
       hint: 'The server recomputes from all events the canonical forms, leaf hashes, stored nodes, the root and signature of every checkpoint and the hash of every stored file.',

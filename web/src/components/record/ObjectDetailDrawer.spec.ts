@@ -84,5 +84,8 @@ describe('ObjectDetailDrawer', () => {
       expect(document.querySelectorAll('[data-test="verify-ok"]')).toHaveLength(page.items.length),
     )
     expect(document.querySelector('[data-test="download-bundle"]')).toBeNull()
+    expect(document.querySelector('[data-test="object-record-hint"]')?.textContent).toContain(
+      '审计管理员',
+    )
   })
 })
