@@ -16,6 +16,7 @@
 //   build/bench/bench/lvyuan_record_benchmark [--threads 16] [--actions 20000]
 //       [--events 10000000] [--proofs 10000] [--dir D] [--only append|proof]
 //       [--keep 1]   (keep the 10M-event database in D/lvyuan-proof-bench and reuse it)
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,6 +37,7 @@
 #include "record/merkle.h"
 #include "store/database.h"
 #include "store/record.h"
+#include "store/sqlite/sqlite_database.h"
 
 namespace lvyuan {
 namespace {
@@ -69,7 +71,23 @@ std::unique_ptr<store::Database> OpenDb(const std::filesystem::path& file, int m
   return db;
 }
 
-double Append(const Settings& s, const std::filesystem::path& dir, int max_batch) {
+// CPU seconds (user + system) used by the whole process so far.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+struct AppendOutcome {
+  double rate = 0;        // actions per second
+  double cpu_micros = 0;  // process CPU time per action
+  double commits = 0;     // actions per write transaction
+};
+
+AppendOutcome Append(const Settings& s, const std::filesystem::path& dir, int max_batch) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto db = OpenDb(dir / "record.db", max_batch);
@@ -77,6 +95,7 @@ double Append(const Settings& s, const std::filesystem::path& dir, int max_batch
   auto log = Must(record::Log::Open(*db, clock, crypto::HashAlgorithm::kSm3), "log");
   std::atomic<int> next{0};
   std::atomic<int> failures{0};
+  const double cpu_start = ProcessCpuSeconds();
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < s.threads; ++t) {
@@ -100,6 +119,7 @@ double Append(const Settings& s, const std::filesystem::path& dir, int max_batch
   }
   for (auto& th : threads) th.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = ProcessCpuSeconds() - cpu_start;
   if (failures > 0) std::fprintf(stderr, "%d failed appends\n", failures.load());
   // The log must be whole: every action is one event, the tree is complete.
   Must(db->Read([&](store::Conn& conn) -> core::Status {
@@ -110,19 +130,28 @@ double Append(const Settings& s, const std::filesystem::path& dir, int max_batch
     return core::Ok();
   }),
        "check");
-  return s.actions / seconds;
+  AppendOutcome outcome{.rate = s.actions / seconds, .cpu_micros = cpu * 1e6 / s.actions};
+  if (auto* sqlite = dynamic_cast<store::sqlite::SqliteDatabase*>(db.get())) {
+    const auto counters = sqlite->write_counters();
+    outcome.commits = static_cast<double>(counters.writes) /
+                      static_cast<double>(std::max<std::int64_t>(counters.transactions, 1));
+  }
+  return outcome;
 }
 
 void RunAppend(const Settings& s) {
   const auto base = s.dir / ("lvyuan-record-bench-" + std::to_string(::getpid()));
-  const double grouped = Append(s, base / "grouped", 256);
-  const double single = Append(s, base / "single", 1);
+  const AppendOutcome grouped = Append(s, base / "grouped", 256);
+  const AppendOutcome single = Append(s, base / "single", 1);
   std::filesystem::remove_all(base);
   std::printf("append: %d threads, %d actions (Log::Append, WAL, synchronous=FULL)\n", s.threads,
               s.actions);
-  std::printf("  group commit          %10.0f actions/s\n", grouped);
-  std::printf("  one tx per action     %10.0f actions/s\n", single);
-  std::printf("  ratio                 %10.1fx\n", grouped / single);
+  std::printf("  %-20s %12s %16s %18s\n", "", "actions/s", "CPU us/action", "actions/commit");
+  for (const auto& [label, o] :
+       {std::pair{"group commit", grouped}, {"one tx per action", single}}) {
+    std::printf("  %-20s %12.0f %16.1f %18.1f\n", label, o.rate, o.cpu_micros, o.commits);
+  }
+  std::printf("  ratio                %11.1fx\n", grouped.rate / single.rate);
 }
 
 void RunProof(const Settings& s) {
@@ -146,12 +175,11 @@ void RunProof(const Settings& s) {
         const std::string data = std::to_string(index);
         const record::Hash leaf =
             record::LeafHash(crypto::HashAlgorithm::kSm3, core::AsBytes(data));
-        store::EventRecord e;
-        e.seq = index + 1;
-        e.at = index;
-        e.action = "bench";
-        e.outcome = "ok";
-        e.leaf_hash.assign(leaf.begin(), leaf.end());
+        const store::EventRecord e{.seq = index + 1,
+                                   .at = index,
+                                   .action = "bench",
+                                   .outcome = "ok",
+                                   .leaf_hash = store::Blob(leaf.begin(), leaf.end())};
         TRY(store::AppendEvent(conn, e));
         record::Hash node = leaf;
         auto idx = static_cast<std::uint64_t>(index);

@@ -73,6 +73,16 @@ const std::vector<KeyDef>& KeyTable() {
        "the host from X-Forwarded-Host. Enable only when a proxy sets them."},
       {"store", "url", StringRef([](Config& c) -> std::string& { return c.store.url; }),
        "Database: a SQLite file path (created if missing)."},
+      {"store",
+       "migration_url",
+       StringRef([](Config& c) -> std::string& { return c.store.migration_url; }),
+       "PostgreSQL: the URL of the role that owns the tables, used by lvyuan migrate and the "
+       "migration at start-up; store.url's role then gets only what the application needs. "
+       "Empty: migrate as store.url.",
+       0,
+       0,
+       {},
+       true},
       {"store", "reader_pool",
        IntegerRef([](Config& c) -> std::int64_t& { return c.store.reader_pool; }),
        "Read-only connections kept open beside the one writer connection.", 1, 64},
@@ -327,6 +337,19 @@ core::Status Validate(Config& config) {
       } else if (value.empty() && !def.allow_empty) {
         return InvalidArgument(dotted + " 不能为空", dotted);
       }
+    }
+  }
+  auto is_postgres = [](std::string_view url) {
+    return url.starts_with("postgresql://") || url.starts_with("postgres://");
+  };
+  if (!config.store.migration_url.empty()) {
+    if (!is_postgres(config.store.migration_url)) {
+      return InvalidArgument("store.migration_url 应为 postgresql:// 地址", "store.migration_url");
+    }
+    if (!is_postgres(config.store.url)) {
+      return InvalidArgument(
+          "store.migration_url 只用于 PostgreSQL：store.url 不是 postgresql:// 地址",
+          "store.migration_url");
     }
   }
   auto [host, port] = TRY(ParseListen(config.server.listen));

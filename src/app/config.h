@@ -36,6 +36,8 @@ struct ServerConfig {
 
 struct StoreConfig {
   std::string url = "var/lvyuan.db";
+  // PostgreSQL: the owner role's URL for migrations; empty means url.
+  std::string migration_url;
   std::int64_t reader_pool = 4;
   std::int64_t busy_timeout_ms = 5000;
 };

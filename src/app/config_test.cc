@@ -198,6 +198,29 @@ TEST(ConfigTest, KeyTableDefaultsMatchLoadedDefaults) {
   EXPECT_EQ(find("server.trust_proxy").default_value, "false");
 }
 
+TEST(ConfigTest, MigrationUrlIsEmptyByDefaultAndReadFromTheEnvironment) {
+  auto defaults = LoadConfig(std::nullopt, FakeEnv({}));
+  ASSERT_TRUE(defaults.ok()) << defaults.error().ToString();
+  EXPECT_EQ(defaults->store.migration_url, "");
+  auto config = LoadConfig(
+      std::nullopt, FakeEnv({{"LVYUAN_STORE_URL", "postgresql://app@db:5432/lvyuan"},
+                             {"LVYUAN_STORE_MIGRATION_URL", "postgresql://owner@db:5432/lvyuan"}}));
+  ASSERT_TRUE(config.ok()) << config.error().ToString();
+  EXPECT_EQ(config->store.migration_url, "postgresql://owner@db:5432/lvyuan");
+}
+
+TEST(ConfigTest, MigrationUrlMustBePostgresAndGoWithAPostgresStore) {
+  auto not_postgres =
+      LoadConfig(std::nullopt, FakeEnv({{"LVYUAN_STORE_URL", "postgresql://app@db/lvyuan"},
+                                        {"LVYUAN_STORE_MIGRATION_URL", "var/owner.db"}}));
+  ASSERT_FALSE(not_postgres.ok());
+  EXPECT_EQ(not_postgres.error().field, "store.migration_url");
+  auto sqlite_store = LoadConfig(
+      std::nullopt, FakeEnv({{"LVYUAN_STORE_MIGRATION_URL", "postgresql://owner@db/lvyuan"}}));
+  ASSERT_FALSE(sqlite_store.ok());
+  EXPECT_EQ(sqlite_store.error().field, "store.migration_url");
+}
+
 TEST(ConfigTest, EveryKeyIsDocumentedAndEveryDocumentedKeyExists) {
   std::string docs = ReadSourceFile("docs/configuration.md");
   ASSERT_FALSE(docs.empty()) << "docs/configuration.md not found";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <charconv>
 #include <cstdio>
 #include <vector>
 
@@ -53,6 +54,58 @@ void AppendCanonicalString(std::string& out, std::string_view s) {
 
 namespace {
 
+void AppendInt(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void AppendOptionalInt(std::string& out, const std::optional<std::int64_t>& v) {
+  if (v) {
+    AppendInt(out, *v);
+  } else {
+    out += "null";
+  }
+}
+
+// core::FormatIsoUtc, with the date part kept for the next call on the same
+// day (consecutive events nearly always share it).
+class TimeFormatter {
+ public:
+  void Append(std::string& out, std::int64_t unix_ms) {
+    const std::int64_t day = FloorDiv(unix_ms, kDayMs);
+    if (!have_ || day != day_) {
+      std::string full = core::FormatIsoUtc(day * kDayMs);  // date + "T00:00:00.000Z"
+      date_ = full.substr(0, full.size() - 14);
+      day_ = day;
+      have_ = true;
+    }
+    auto ms = static_cast<int>(unix_ms - day * kDayMs);
+    char buf[14] = {'T', 0, 0, ':', 0, 0, ':', 0, 0, '.', 0, 0, 0, 'Z'};
+    auto two = [&](int at, int v) {
+      buf[at] = static_cast<char>('0' + v / 10);
+      buf[at + 1] = static_cast<char>('0' + v % 10);
+    };
+    two(1, ms / 3'600'000);
+    two(4, ms / 60'000 % 60);
+    two(7, ms / 1000 % 60);
+    buf[10] = static_cast<char>('0' + ms % 1000 / 100);
+    buf[11] = static_cast<char>('0' + ms % 100 / 10);
+    buf[12] = static_cast<char>('0' + ms % 10);
+    out += date_;
+    out.append(buf, sizeof buf);
+  }
+
+ private:
+  static constexpr std::int64_t kDayMs = 86'400'000;
+  static std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
+  }
+  bool have_ = false;
+  std::int64_t day_ = 0;
+  std::string date_;
+};
+
 core::Status Append(std::string& out, const json::value& v) {
   switch (v.kind()) {
     case json::kind::null:
@@ -62,7 +115,7 @@ core::Status Append(std::string& out, const json::value& v) {
       out += v.get_bool() ? "true" : "false";
       break;
     case json::kind::int64:
-      out += std::to_string(v.get_int64());
+      AppendInt(out, v.get_int64());
       break;
     case json::kind::uint64:
       out += std::to_string(v.get_uint64());
@@ -109,6 +162,39 @@ json::value OptionalInt(const std::optional<std::int64_t>& v) {
 }
 
 }  // namespace
+
+void AppendCanonicalEventUnchecked(const store::EventView& e, std::string& out) {
+  thread_local TimeFormatter time;
+  out += "{\"action\":";
+  AppendCanonicalString(out, e.action);
+  out += ",\"actor\":{\"unit_id\":";
+  AppendOptionalInt(out, e.actor_unit_id);
+  out += ",\"user_id\":";
+  AppendOptionalInt(out, e.actor_user_id);
+  out += ",\"username\":";
+  AppendCanonicalString(out, e.actor_username);
+  out += "},\"at\":\"";
+  time.Append(out, e.at);
+  out += "\",\"changes\":";
+  out += e.changes;
+  out += ",\"client_ip\":";
+  AppendCanonicalString(out, e.client_ip);
+  out += ",\"detail\":";
+  out += e.detail;
+  out += ",\"files\":";
+  out += e.files;
+  out += ",\"object\":{\"id\":";
+  AppendCanonicalString(out, e.object_id);
+  out += ",\"type\":";
+  AppendCanonicalString(out, e.object_type);
+  out += "},\"outcome\":";
+  AppendCanonicalString(out, e.outcome);
+  out += ",\"request_id\":";
+  AppendCanonicalString(out, e.request_id);
+  out += ",\"seq\":";
+  AppendInt(out, e.seq);
+  out += ",\"v\":1}";
+}
 
 core::Result<std::string> CanonicalJson(const json::value& value) {
   std::string out;

@@ -26,6 +26,14 @@ namespace lvyuan::record {
 // control characters escaped).
 void AppendCanonicalString(std::string& out, std::string_view text);
 
+// Appends the canonical form of one event (as CanonicalEvent) built from its
+// members directly, without a JSON document: the members are written in
+// their canonical order and the changes, files and detail columns are copied
+// as they are, unchecked — for callers that know them canonical (the writer,
+// which has just produced them; the verifier, after checking them). Pure;
+// thread-safe (a per-thread cache keeps the date of the last time written).
+void AppendCanonicalEventUnchecked(const store::EventView& event, std::string& out);
+
 // The canonical text of `value`. InvalidArgument for a floating-point
 // number anywhere inside.
 core::Result<std::string> CanonicalJson(const boost::json::value& value);

@@ -90,6 +90,29 @@ TEST(CanonicalEventTest, MatchesTheDocumentedExample) {
             "c1eba408c14824141094b7cc5f80c036b7a4a8f6a913a1e32648748f85cf87ca");
 }
 
+TEST(CanonicalEventTest, UncheckedWriterGivesTheDocumentedBytes) {
+  const store::EventRecord e = ExampleEvent();
+  std::string out = "prefix";
+  AppendCanonicalEventUnchecked(store::ViewOf(e), out);
+  EXPECT_EQ(out, "prefix" + CanonicalEvent(e).value());
+}
+
+TEST(CanonicalEventTest, UncheckedWriterMatchesForNullActorsEscapesAndOldTimes) {
+  store::EventRecord e = ExampleEvent();
+  e.actor_user_id.reset();
+  e.actor_unit_id.reset();
+  e.actor_username = "";
+  e.object_id = "a\"b\\c\n\x01/中";
+  e.request_id = std::string("nul\0end", 7);
+  for (std::int64_t at : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{-86'400'001},
+                          std::int64_t{1764633599999}, std::int64_t{1764633600000}}) {
+    e.at = at;
+    std::string out;
+    AppendCanonicalEventUnchecked(store::ViewOf(e), out);
+    EXPECT_EQ(out, CanonicalEvent(e).value()) << at;
+  }
+}
+
 TEST(CanonicalEventTest, ActorOfTheSystemIsNull) {
   store::EventRecord e = ExampleEvent();
   e.actor_user_id.reset();

@@ -153,9 +153,11 @@ core::Result<std::optional<store::CheckpointRecord>> MakeCheckpoint(store::Datab
                                                                     const crypto::PrivateKey& key,
                                                                     const core::Clock& clock) {
   std::optional<store::CheckpointRecord> made;
+  std::optional<store::CheckpointRecord> candidate;  // what was offered to the store
   const crypto::PublicKey public_key = key.Public();
-  TRY(db.Write([&](store::Conn& conn) -> core::Status {
+  core::Status written = db.Write([&](store::Conn& conn) -> core::Status {
     made.reset();
+    candidate.reset();
     const TreeHead head = TRY(log.Head(conn));
     if (head.size == 0) return core::Ok();
     auto latest = TRY(store::LatestCheckpoint(conn));
@@ -172,11 +174,30 @@ core::Result<std::optional<store::CheckpointRecord>> MakeCheckpoint(store::Datab
     c.body = FormatCheckpointBody(body);
     c.key_id = public_key.KeyId();
     c.signature = TRY(key.Sign(core::AsBytes(c.body)));
+    candidate = c;
     TRY(store::PutCheckpoint(conn, c));
     made = std::move(c);
     return core::Ok();
+  });
+  if (written.ok()) return made;
+  if (written.error().code != core::ErrorCode::kAlreadyExists || !candidate) {
+    return std::move(written).error();
+  }
+  // Another process stored a checkpoint of this size first (its transaction
+  // was not yet visible when this one looked). The tree of a size is one
+  // tree: the same root means the work is done; another root is a fork.
+  const store::CheckpointRecord& mine = *candidate;
+  std::optional<store::CheckpointRecord> existing;
+  TRY(db.Read([&](store::Conn& conn) -> core::Status {
+    existing = TRY(store::FindCheckpoint(conn, mine.size));
+    return core::Ok();
   }));
-  return made;
+  if (!existing) return std::move(written).error();
+  if (existing->root != mine.root) {
+    return core::DataLoss("树大小 " + std::to_string(mine.size) +
+                          " 已有检查点，但其根哈希与当前记录不同：记录已分叉");
+  }
+  return std::optional<store::CheckpointRecord>();
 }
 
 Checkpointer::Checkpointer(store::Database& db, Log& log, const crypto::PrivateKey& key,

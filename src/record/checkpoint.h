@@ -64,7 +64,11 @@ core::Result<crypto::PublicKey> DeploymentPublicKey(store::Conn& conn);
 
 // In one write transaction: signs and stores a checkpoint of the current
 // tree unless the newest checkpoint already has its size (then nullopt).
-// The empty tree gets no checkpoint.
+// The empty tree gets no checkpoint. Several processes may race to make the
+// same checkpoint: when the insert finds one of that size already stored
+// (AlreadyExists) with the same root, the checkpoint is done (nullopt, no
+// error); with another root the record has forked (DataLoss). Other errors
+// are the store's.
 core::Result<std::optional<store::CheckpointRecord>> MakeCheckpoint(store::Database& db, Log& log,
                                                                     const crypto::PrivateKey& key,
                                                                     const core::Clock& clock);

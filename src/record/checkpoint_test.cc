@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
+
 #include "core/encoding.h"
 #include "store/test_support.h"
 
@@ -160,6 +165,93 @@ TEST_P(CheckpointTest, CheckpointerCoversEveryEventByTheTimeItStops) {
     return core::Ok();
   })));
   EXPECT_GE(checkpointer.made(), 1U);
+}
+
+// A view of a database in which the newest-checkpoint lookup finds nothing,
+// as in a process whose transaction began before another process committed
+// its checkpoint: MakeCheckpoint then goes on to insert one of the same size.
+class CheckpointsHiddenConn final : public store::Conn {
+ public:
+  explicit CheckpointsHiddenConn(store::Conn& inner) : inner_(inner) {}
+  core::Result<std::int64_t> Exec(std::string_view sql,
+                                  std::span<const store::Value> params) override {
+    return inner_.Exec(sql, params);
+  }
+  core::Result<std::vector<store::Row>> Query(std::string_view sql,
+                                              std::span<const store::Value> params) override {
+    if (sql.find("FROM record_checkpoints ORDER BY size DESC") != std::string_view::npos) {
+      return std::vector<store::Row>{};
+    }
+    return inner_.Query(sql, params);
+  }
+
+ private:
+  store::Conn& inner_;
+};
+
+class CheckpointsHiddenDatabase final : public store::Database {
+ public:
+  explicit CheckpointsHiddenDatabase(store::Database& inner) : inner_(inner) {}
+  core::Status Write(const std::function<core::Status(store::Conn&)>& fn) override {
+    return inner_.Write([&](store::Conn& conn) {
+      CheckpointsHiddenConn hidden(conn);
+      return fn(hidden);
+    });
+  }
+  core::Status Read(const std::function<core::Status(store::Conn&)>& fn) override {
+    return inner_.Read(fn);
+  }
+  core::Status Ping() override { return inner_.Ping(); }
+  core::Status Migrate() override { return inner_.Migrate(); }
+  core::Result<int> SchemaVersion() override { return inner_.SchemaVersion(); }
+  std::string_view Backend() const override { return inner_.Backend(); }
+
+ private:
+  store::Database& inner_;
+};
+
+TEST_P(CheckpointTest, CheckpointAnotherProcessAlreadyStoredIsDoneNotAnError) {
+  Append(3);
+  const store::CheckpointRecord first = Make();
+  clock_.Advance(500);  // the other process signs at another time
+  CheckpointsHiddenDatabase stale(*db_);
+  auto again = MakeCheckpoint(stale, *log_, *key_, clock_);
+  ASSERT_TRUE(IsOk(again));
+  EXPECT_FALSE(again->has_value());
+  ASSERT_TRUE(IsOk(db_->Read([&](store::Conn& conn) -> core::Status {
+    auto all = TRY(store::ListCheckpoints(conn, 0, 100));
+    EXPECT_EQ(all.size(), 1U);
+    EXPECT_TRUE(!all.empty() && all[0].at == first.at) << "the first checkpoint is kept";
+    return core::Ok();
+  })));
+}
+
+TEST_P(CheckpointTest, StoredCheckpointOfTheSameSizeWithAnotherRootIsDataLoss) {
+  Append(3);
+  store::CheckpointRecord forged = Make();
+  // Someone stored a checkpoint of the next size whose root is not the tree's.
+  Append(1);
+  forged.size = 4;
+  forged.root.assign(forged.root.size(), 0xab);
+  ASSERT_TRUE(IsOk(db_->Write(
+      [&](store::Conn& conn) -> core::Status { return store::PutCheckpoint(conn, forged); })));
+  CheckpointsHiddenDatabase stale(*db_);
+  auto made = MakeCheckpoint(stale, *log_, *key_, clock_);
+  EXPECT_EQ(CodeOf(made), core::ErrorCode::kDataLoss);
+}
+
+TEST_P(CheckpointTest, OtherStoreErrorsOfTheInsertStillFail) {
+  Append(2);
+  // Nothing stored at size 2, but the insert is refused: the error stands.
+  ASSERT_TRUE(IsOk(db_->Write([&](store::Conn& conn) -> core::Status {
+    TRY(
+        conn.Exec("CREATE TRIGGER refuse_checkpoints BEFORE INSERT ON record_checkpoints "
+                  "BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+    return core::Ok();
+  })));
+  auto made = MakeCheckpoint(*db_, *log_, *key_, clock_);
+  EXPECT_FALSE(made.ok());
+  EXPECT_NE(CodeOf(made), core::ErrorCode::kAlreadyExists);
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, CheckpointTest,

@@ -122,7 +122,10 @@ core::Result<store::EventRecord> Log::Append(store::Conn& conn, const EventInput
   TRY(SyncFrontier(conn));
   const std::uint64_t index = size_;
   e.seq = static_cast<std::int64_t>(index + 1);
-  const std::string canonical = TRY(CanonicalEventWith(e, in.changes, in.files, in.detail));
+  // The JSON columns were written canonical just above.
+  std::string canonical;
+  canonical.reserve(256 + e.changes.size() + e.files.size() + e.detail.size());
+  AppendCanonicalEventUnchecked(store::ViewOf(e), canonical);
   const Hash leaf = LeafHash(algorithm_, core::AsBytes(canonical));
   e.leaf_hash.assign(leaf.begin(), leaf.end());
   TRY(store::AppendEvent(conn, e));

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <deque>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -31,58 +32,6 @@ namespace json = boost::json;
 namespace {
 
 // ---- The canonical event without a JSON document ----------------------------
-
-void AppendInt(std::string& out, std::int64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
-
-void AppendOptionalInt(std::string& out, const std::optional<std::int64_t>& v) {
-  if (v) {
-    AppendInt(out, *v);
-  } else {
-    out += "null";
-  }
-}
-
-// FormatIsoUtc, with the date part kept for the next call on the same day
-// (consecutive events nearly always share it).
-class TimeFormatter {
- public:
-  void Append(std::string& out, std::int64_t unix_ms) {
-    const std::int64_t day = FloorDiv(unix_ms, kDayMs);
-    if (!have_ || day != day_) {
-      std::string full = core::FormatIsoUtc(day * kDayMs);  // date + "T00:00:00.000Z"
-      date_ = full.substr(0, full.size() - 14);
-      day_ = day;
-      have_ = true;
-    }
-    auto ms = static_cast<int>(unix_ms - day * kDayMs);
-    char buf[14] = {'T', 0, 0, ':', 0, 0, ':', 0, 0, '.', 0, 0, 0, 'Z'};
-    auto two = [&](int at, int v) {
-      buf[at] = static_cast<char>('0' + v / 10);
-      buf[at + 1] = static_cast<char>('0' + v % 10);
-    };
-    two(1, ms / 3'600'000);
-    two(4, ms / 60'000 % 60);
-    two(7, ms / 1000 % 60);
-    buf[10] = static_cast<char>('0' + ms % 1000 / 100);
-    buf[11] = static_cast<char>('0' + ms % 100 / 10);
-    buf[12] = static_cast<char>('0' + ms % 10);
-    out += date_;
-    out.append(buf, sizeof buf);
-  }
-
- private:
-  static constexpr std::int64_t kDayMs = 86'400'000;
-  static std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
-    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
-  }
-  bool have_ = false;
-  std::int64_t day_ = 0;
-  std::string date_;
-};
 
 // One pass over canonical JSON text. Accepts a strict subset of what
 // ParseCanonical accepts: nesting up to kMaxDepth, strict UTF-8 (RFC 3629),
@@ -332,40 +281,11 @@ core::Status CheckColumn(std::string_view text, json::kind kind, std::string_vie
   return core::Ok();
 }
 
-core::Status WriteCanonicalEvent(const store::EventRecord& e, std::string& out,
-                                 TimeFormatter& time) {
+core::Status WriteCanonicalEvent(const store::EventView& e, std::string& out) {
   TRY(CheckColumn(e.changes, json::kind::object, "changes"));
   TRY(CheckColumn(e.files, json::kind::array, "files"));
   TRY(CheckColumn(e.detail, json::kind::object, "detail"));
-  out += "{\"action\":";
-  AppendCanonicalString(out, e.action);
-  out += ",\"actor\":{\"unit_id\":";
-  AppendOptionalInt(out, e.actor_unit_id);
-  out += ",\"user_id\":";
-  AppendOptionalInt(out, e.actor_user_id);
-  out += ",\"username\":";
-  AppendCanonicalString(out, e.actor_username);
-  out += "},\"at\":\"";
-  time.Append(out, e.at);
-  out += "\",\"changes\":";
-  out += e.changes;
-  out += ",\"client_ip\":";
-  AppendCanonicalString(out, e.client_ip);
-  out += ",\"detail\":";
-  out += e.detail;
-  out += ",\"files\":";
-  out += e.files;
-  out += ",\"object\":{\"id\":";
-  AppendCanonicalString(out, e.object_id);
-  out += ",\"type\":";
-  AppendCanonicalString(out, e.object_type);
-  out += "},\"outcome\":";
-  AppendCanonicalString(out, e.outcome);
-  out += ",\"request_id\":";
-  AppendCanonicalString(out, e.request_id);
-  out += ",\"seq\":";
-  AppendInt(out, e.seq);
-  out += ",\"v\":1}";
+  AppendCanonicalEventUnchecked(e, out);
   return core::Ok();
 }
 
@@ -402,27 +322,91 @@ std::string Seq(std::int64_t seq) { return std::to_string(seq); }
 
 // ---- The verifier --------------------------------------------------------------
 
+// A stored hash as read: absent, present (32 bytes, in `hash`) or present but
+// not 32 bytes long (which no computed hash equals).
+enum class Stored : std::uint8_t { kAbsent, kHash, kWrongSize };
+
+Stored CopyStored(std::span<const std::uint8_t> bytes, Hash& hash) {
+  if (bytes.size() != hash.size()) return Stored::kWrongSize;
+  std::memcpy(hash.data(), bytes.data(), hash.size());
+  return Stored::kHash;
+}
+
 struct LevelNodes {
   std::uint64_t from = 0;
-  std::vector<std::optional<store::Blob>> hashes;  // [idx - from], nullopt when absent
+  std::vector<Hash> hashes;    // [idx - from]
+  std::vector<Stored> stored;  // [idx - from]
 };
+
+// What the hashing thread needs of one event row.
+struct EventSlot {
+  std::int64_t seq = 0;
+  Hash leaf{};  // the stored leaf hash
+  Stored stored = Stored::kAbsent;
+};
+
+// Leaves are hashed in chunks of this many events, claimed by whichever
+// thread is free (see Batch::HashChunk).
+constexpr std::size_t kLeafChunk = 64;
 
 // One batch of events as the reading thread hands it to the hashing thread.
 struct Batch {
-  std::vector<store::EventRecord> events;
+  std::vector<EventSlot> events;
   std::string text;               // the canonical events, back to back
   std::vector<std::size_t> ends;  // where each event's text ends
   std::size_t bad_index = std::numeric_limits<std::size_t>::max();  // first without one
   std::string bad_message;
   std::vector<LevelNodes> nodes;  // per level: the stored nodes this batch completes
   std::deque<store::CheckpointRecord> checkpoints;  // the sizes this batch reaches
+  // VerifyCheckpoint of each of `checkpoints`, checked by the reading thread
+  // (signature checks are slow, and need nothing from the tree).
+  std::deque<core::Status> signatures;
+
+  // The leaf hash of each canonical event, computed chunk by chunk by both
+  // threads; leaves[i] is valid once every chunk is done.
+  std::vector<Hash> leaves;
+  std::size_t chunks = 0;
+  std::atomic<std::size_t> next_chunk{0};
+  std::atomic<std::size_t> chunks_done{0};
+
+  std::string_view Canonical(std::size_t i) const {
+    const std::size_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(text.data() + begin, ends[i] - begin);
+  }
+  // Sizes the leaves once the canonical forms are written.
+  void PrepareLeaves() {
+    leaves.resize(ends.size());
+    chunks = (ends.size() + kLeafChunk - 1) / kLeafChunk;
+  }
+  // Claims and hashes one chunk of leaves; false when none is left.
+  bool HashChunk(TreeHasher& hasher) {
+    const std::size_t chunk = next_chunk.fetch_add(1, std::memory_order_relaxed);
+    if (chunk >= chunks) return false;
+    const std::size_t last = std::min(ends.size(), (chunk + 1) * kLeafChunk);
+    for (std::size_t i = chunk * kLeafChunk; i < last; ++i) leaves[i] = hasher.Leaf(Canonical(i));
+    chunks_done.fetch_add(1, std::memory_order_release);
+    chunks_done.notify_all();
+    return true;
+  }
+  // Hashes chunks until none is left, then waits for those others claimed.
+  void HashAllLeaves(TreeHasher& hasher) {
+    while (HashChunk(hasher)) {
+    }
+    for (std::size_t done = chunks_done.load(std::memory_order_acquire); done < chunks;
+         done = chunks_done.load(std::memory_order_acquire)) {
+      chunks_done.wait(done, std::memory_order_acquire);
+    }
+  }
 };
 
 class Verifier;
 
 // A one-slot hand-over from the reading thread to a hashing thread that runs
-// Verifier::Process on each batch in order. Finish (or the destructor) waits
-// for the last batch.
+// Verifier::Process on each batch in order. While the slot is full the
+// reading thread hashes leaves of the waiting batches instead of idling, so
+// the two threads share the hashing. Finish (or the destructor) waits for
+// the last batch. A batch is shared: the reading thread may still hold one
+// it helped with after the hashing thread is done with it.
 class Pipeline {
  public:
   explicit Pipeline(Verifier& verifier);
@@ -430,9 +414,16 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  void Push(Batch batch) {
+  // On the reading thread; `helper` is its own hasher.
+  void Push(std::shared_ptr<Batch> batch, TreeHasher& helper) {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !slot_; });
+    while (slot_) {
+      std::shared_ptr<Batch> waiting = slot_;
+      lock.unlock();
+      const bool helped = waiting->HashChunk(helper) || batch->HashChunk(helper);
+      lock.lock();
+      if (!helped) cv_.wait(lock, [&] { return slot_ != waiting; });
+    }
     slot_ = std::move(batch);
     cv_.notify_all();
   }
@@ -452,8 +443,8 @@ class Pipeline {
   Verifier& verifier_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::optional<Batch> slot_;  // guarded by mu_
-  bool finished_ = false;      // guarded by mu_
+  std::shared_ptr<Batch> slot_;  // guarded by mu_
+  bool finished_ = false;        // guarded by mu_
   std::thread thread_;
 };
 
@@ -482,6 +473,7 @@ class Verifier {
                    .message = "记录有事件，却没有哈希算法设置 record.hash，无法验证"});
     }
     hasher_.emplace(report_.algorithm);
+    helper_hasher_.emplace(report_.algorithm);
     auto key = DeploymentPublicKey(conn);
     if (key.ok()) {
       key_.emplace(std::move(key).value());
@@ -493,23 +485,26 @@ class Verifier {
 
     // The reading thread (this one, which owns the connection) reads a batch,
     // its stored nodes and checkpoints and writes the canonical forms; a
-    // second thread hashes and checks the batch before while it does.
+    // second thread hashes and checks the batch before while it does. The
+    // leaf hashes, the bulk of the hashing, are shared: the reading thread
+    // computes some whenever it would otherwise wait (Pipeline::Push).
     const int batch = std::max(options_.batch_size, 1);
     std::int64_t after = std::numeric_limits<std::int64_t>::min();
     std::uint64_t next_leaf = 0;
     Pipeline pipeline(*this);
     while (!stop_.load()) {
-      Batch b;
-      b.events = TRY(store::ScanEvents(conn, after, batch));
-      if (b.events.empty()) break;
-      after = b.events.back().seq;
-      const std::uint64_t count = b.events.size();
-      b.nodes = TRY(FetchNodes(conn, next_leaf, count));
-      TRY(TakeCheckpoints(conn, next_leaf + count, b.checkpoints));
-      Canonicalize(b);
+      auto b = std::make_shared<Batch>();
+      std::uint64_t count = 0;  // rows read
+      TRY(ReadBatch(conn, after, batch, *b, count));
+      if (count == 0) break;
+      after = b->events.back().seq;
+      b->nodes = TRY(FetchNodes(conn, next_leaf, count));
+      TRY(TakeCheckpoints(conn, next_leaf + count, *b));
+      b->PrepareLeaves();
       next_leaf += count;
-      const bool final_batch = b.bad_index < count || count < static_cast<std::uint64_t>(batch);
-      pipeline.Push(std::move(b));
+      const bool final_batch =
+          b->bad_index < b->events.size() || count < static_cast<std::uint64_t>(batch);
+      pipeline.Push(std::move(b), *helper_hasher_);
       if (progress_) progress_(verified_.load(), total_);
       if (final_batch) break;
     }
@@ -568,45 +563,62 @@ class Verifier {
       if (to <= from) continue;
       auto& slot = stored[level];
       slot.from = from;
-      slot.hashes.assign(to - from, std::nullopt);
-      auto rows =
-          TRY(store::ListNodes(conn, static_cast<int>(level), static_cast<std::int64_t>(from),
-                               static_cast<std::int64_t>(to)));
-      for (auto& [idx, hash] : rows) {
-        slot.hashes[static_cast<std::uint64_t>(idx) - from] = std::move(hash);
-      }
+      slot.hashes.resize(to - from);
+      slot.stored.assign(to - from, Stored::kAbsent);
+      TRY(store::ScanNodes(conn, static_cast<int>(level), static_cast<std::int64_t>(from),
+                           static_cast<std::int64_t>(to),
+                           [&](std::int64_t idx, std::span<const std::uint8_t> hash) {
+                             const auto at = static_cast<std::uint64_t>(idx) - from;
+                             slot.stored[at] = CopyStored(hash, slot.hashes[at]);
+                             return core::Ok();
+                           }));
     }
     return stored;
   }
 
   // Moves the checkpoints of sizes up to `upto` from the look-ahead to `out`.
-  core::Status TakeCheckpoints(store::Conn& conn, std::uint64_t upto,
-                               std::deque<store::CheckpointRecord>& out) {
+  // Moves the checkpoints of sizes up to `upto` from the look-ahead to the
+  // batch, with their signature checks.
+  core::Status TakeCheckpoints(store::Conn& conn, std::uint64_t upto, Batch& b) {
     while (true) {
       const store::CheckpointRecord* next = TRY(NextCheckpoint(conn));
       if (next == nullptr || static_cast<std::uint64_t>(next->size) > upto) return core::Ok();
-      out.push_back(std::move(checkpoints_.front()));
+      b.signatures.push_back(key_ ? VerifyCheckpoint(*next, *key_, report_.algorithm)
+                                  : core::Status(core::Ok()));
+      b.checkpoints.push_back(std::move(checkpoints_.front()));
       checkpoints_.pop_front();
     }
   }
 
-  // The canonical form of each event, up to the first that has none.
-  void Canonicalize(Batch& b) {
-    b.ends.reserve(b.events.size());
-    b.text.reserve(b.events.size() * 512);
-    for (std::size_t i = 0; i < b.events.size(); ++i) {
-      auto s = WriteCanonicalEvent(b.events[i], b.text, time_);
-      if (!s.ok()) {
-        b.bad_index = i;
-        b.bad_message = s.error().message;
-        return;
+  // Reads up to `limit` events with seq > after into `b` (counting them in
+  // `count`), writing the canonical form of each, up to the first that has
+  // none (the rows after it are only counted: the check stops there).
+  core::Status ReadBatch(store::Conn& conn, std::int64_t after, int limit, Batch& b,
+                         std::uint64_t& count) {
+    b.events.reserve(static_cast<std::size_t>(limit));
+    b.ends.reserve(static_cast<std::size_t>(limit));
+    b.text.reserve(static_cast<std::size_t>(limit) * 512);
+    return store::ScanEventViews(conn, after, limit, [&](const store::EventView& e) {
+      ++count;
+      if (b.bad_index < b.events.size()) return core::Ok();
+      EventSlot& slot = b.events.emplace_back();
+      slot.seq = e.seq;
+      slot.stored = CopyStored(e.leaf_hash, slot.leaf);
+      const std::size_t before = b.text.size();
+      if (auto written = WriteCanonicalEvent(e, b.text); !written.ok()) {
+        b.text.resize(before);
+        b.bad_index = b.events.size() - 1;
+        b.bad_message = written.error().message;
+        return core::Ok();
       }
       b.ends.push_back(b.text.size());
-    }
+      return core::Ok();
+    });
   }
 
   // On the hashing thread: checks the batch's events in order.
   void Process(Batch& b) {
+    b.HashAllLeaves(*hasher_);
     current_ = &b;
     for (std::size_t i = 0; i < b.events.size() && !Failed(); ++i) VerifyOne(b, i);
     current_ = nullptr;
@@ -615,7 +627,7 @@ class Verifier {
   }
 
   void VerifyOne(Batch& b, std::size_t i) {
-    const store::EventRecord& e = b.events[i];
+    const EventSlot& e = b.events[i];
     const auto expected = static_cast<std::int64_t>(size_ + 1);
     if (e.seq != expected) {
       if (e.seq < expected) {
@@ -636,11 +648,9 @@ class Verifier {
                        .message = "第 " + Seq(e.seq) + " 条事件的 " + b.bad_message});
       return;
     }
-    const std::size_t begin = i == 0 ? 0 : b.ends[i - 1];
-    const std::string_view canonical(b.text.data() + begin, b.ends[i] - begin);
-    const Hash leaf = hasher_->Leaf(canonical);
-    report_.event_bytes += canonical.size();
-    if (!SameHash(e.leaf_hash, leaf)) {
+    const Hash& leaf = b.leaves[i];
+    report_.event_bytes += b.Canonical(i).size();
+    if (e.stored != Stored::kHash || e.leaf != leaf) {
       (void)FailEvent({.defect = Defect::kLeafMismatch,
                        .first_bad_seq = e.seq,
                        .message = "第 " + Seq(e.seq) +
@@ -674,8 +684,10 @@ class Verifier {
   void CheckNode(std::size_t level, std::uint64_t idx, const Hash& computed) {
     ++report_.nodes_checked;
     const auto& slot = current_->nodes[level];
-    const auto& stored = slot.hashes[idx - slot.from];
-    if (stored && SameHash(*stored, computed)) return;
+    const bool stored = slot.stored[idx - slot.from] != Stored::kAbsent;
+    if (slot.stored[idx - slot.from] == Stored::kHash && slot.hashes[idx - slot.from] == computed) {
+      return;
+    }
     if (pending_node_) return;
     const auto first = static_cast<std::int64_t>((idx << level) + 1);
     const auto last = static_cast<std::int64_t>((idx + 1) << level);
@@ -718,9 +730,10 @@ class Verifier {
     return checkpoints_.empty() ? nullptr : &checkpoints_.front();
   }
 
-  // Checks an authentic checkpoint's time and signature; sets the problem
-  // and returns false when it is not.
-  bool Authentic(const store::CheckpointRecord& c) {
+  // Checks an authentic checkpoint's time and signature (`signature`: its
+  // VerifyCheckpoint, when already known); sets the problem and returns false
+  // when it is not.
+  bool Authentic(const store::CheckpointRecord& c, const core::Status* signature = nullptr) {
     const std::string at = "树大小 " + Seq(c.size) + " 的检查点";
     VerifyProblem p{.defect = Defect::kCheckpointSignature,
                     .first_bad_seq = c.size,
@@ -732,7 +745,7 @@ class Verifier {
       (void)Fail(std::move(p));
       return false;
     }
-    auto s = VerifyCheckpoint(c, *key_, report_.algorithm);
+    const core::Status s = signature ? *signature : VerifyCheckpoint(c, *key_, report_.algorithm);
     if (!s.ok()) {
       p.message = s.error().message + "（覆盖第 " + Seq(previous_size_ + 1) + "–" + Seq(c.size) +
                   " 条事件）";
@@ -755,7 +768,9 @@ class Verifier {
     if (pending.empty() || static_cast<std::uint64_t>(pending.front().size) != size_) return;
     const store::CheckpointRecord c = std::move(pending.front());
     pending.pop_front();
-    if (!Authentic(c)) {
+    const core::Status signature = std::move(current_->signatures.front());
+    current_->signatures.pop_front();
+    if (!Authentic(c, &signature)) {
       if (pending_node_) report_.problem = *std::move(pending_node_);
       return;
     }
@@ -889,8 +904,8 @@ class Verifier {
   const ProgressFn& progress_;
   VerifyReport& report_;
 
-  std::optional<TreeHasher> hasher_;
-  TimeFormatter time_;
+  std::optional<TreeHasher> hasher_;         // the hashing thread's
+  std::optional<TreeHasher> helper_hasher_;  // the reading thread's
   std::optional<crypto::PublicKey> key_;
   std::string key_error_;
   std::uint64_t total_ = 0;
@@ -924,10 +939,10 @@ Pipeline::Pipeline(Verifier& verifier) : verifier_(verifier) {
 
 void Pipeline::Run() {
   while (true) {
-    std::optional<Batch> batch;
+    std::shared_ptr<Batch> batch;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return slot_.has_value() || finished_; });
+      cv_.wait(lock, [&] { return slot_ != nullptr || finished_; });
       if (!slot_) return;
       batch = std::move(slot_);
       slot_.reset();
@@ -976,8 +991,11 @@ bool IsPlainCanonicalJson(std::string_view text, json::kind kind) {
 }
 
 core::Status AppendCanonicalEvent(const store::EventRecord& event, std::string& out) {
-  TimeFormatter time;
-  return WriteCanonicalEvent(event, out, time);
+  return WriteCanonicalEvent(store::ViewOf(event), out);
+}
+
+core::Status AppendCanonicalEvent(const store::EventView& event, std::string& out) {
+  return WriteCanonicalEvent(event, out);
 }
 
 core::Result<VerifyReport> VerifyRecord(store::Database& db, const VerifyOptions& options,

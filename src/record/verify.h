@@ -109,6 +109,8 @@ core::Result<VerifyReport> VerifyRecord(store::Database& db, const VerifyOptions
 // check is unsure). Errors as CanonicalEvent's (DataLoss for a stored JSON
 // column that is not canonical). Pure and thread-safe.
 core::Status AppendCanonicalEvent(const store::EventRecord& event, std::string& out);
+// The same for an event row in place (store::ScanEventViews).
+core::Status AppendCanonicalEvent(const store::EventView& event, std::string& out);
 
 // A one-pass check that `text` is canonical JSON (docs/record-format.md §1.1)
 // of the given kind (object or array). Conservative: true only for text that

@@ -295,6 +295,33 @@ TEST_F(VerifyTest, BatchSizeDoesNotChangeTheResult) {
   }
 }
 
+TEST_F(VerifyTest, BatchSizeDoesNotChangeTheReportOfATamperedEvent) {
+  // Batches of every size split the leaves differently between the two
+  // hashing threads; the first bad event named must not depend on it.
+  Attacker(db_file()).FlipFirstByte("record_events", "leaf_hash", "seq = 201");
+  for (int batch : {1, 3, 64, 65, 199, 200, 201, 8192}) {
+    VerifyReport report = Verify(batch);
+    ASSERT_FALSE(report.ok()) << batch;
+    EXPECT_EQ(DefectCode(report.problem->defect), DefectCode(Defect::kLeafMismatch)) << batch;
+    EXPECT_EQ(report.problem->first_bad_seq, 201) << batch;
+    EXPECT_EQ(report.events_checked, 200U) << batch;
+  }
+}
+
+TEST_F(VerifyTest, LeafHashOfTheWrongLengthNamesThatEvent) {
+  Attacker(db_file()).Exec(
+      "UPDATE record_events SET leaf_hash = substr(leaf_hash, 1, 31) WHERE seq = 77");
+  ExpectDefect(Defect::kLeafMismatch, 77);
+}
+
+TEST_F(VerifyTest, NodeHashOfTheWrongLengthIsReportedAsAMismatch) {
+  Attacker(db_file()).Exec(
+      "UPDATE record_nodes SET hash = hash || X'00' WHERE level = 2 AND idx = 10");
+  VerifyProblem p = ExpectDefect(Defect::kNodeMismatch, 41);
+  EXPECT_EQ(p.node_level, 2);
+  EXPECT_EQ(p.node_index, 10);
+}
+
 TEST_F(VerifyTest, OneChangedByteInAnEventColumnNamesThatEvent) {
   Attacker(db_file()).Exec(
       "UPDATE record_events SET object_id = '2' || substr(object_id, 2) WHERE seq = 137");

@@ -50,7 +50,11 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
       scratch_.emplace();
       options_.url = "sqlite:" + (scratch_->path() / "store.db").string();
     } else {
-      options_.url = GetParam();
+      // A schema of its own, so that tests run in parallel (ctest -j) on one
+      // server never see each other's tables.
+      schema_.emplace();
+      ASSERT_TRUE(IsOk(schema_->status()));
+      options_.url = schema_->url();
     }
     ASSERT_NO_FATAL_FAILURE(Reopen());
     if (GetParam() != kSqliteParam) {
@@ -146,6 +150,7 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::optional<testing::ScratchDirectory> scratch_;
+  std::optional<testing::ScratchSchema> schema_;
   OpenOptions options_;
   std::unique_ptr<Database> db_;
 };

@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "store/postgres/postgres_database.h"
 #include "store/sqlite/sqlite_database.h"
 
 namespace lvyuan::store {
@@ -55,6 +56,31 @@ Result<std::optional<Row>> Conn::QueryOne(std::string_view sql, std::span<const 
   return std::optional<Row>(std::move(rows.front()));
 }
 
+Status Conn::QueryEach(std::string_view sql, std::span<const Value> params, const RowCallback& fn) {
+  const std::vector<Row> rows = TRY(Query(sql, params));
+  std::vector<FieldView> fields;
+  for (const Row& row : rows) {
+    fields.assign(row.size(), FieldView{});
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const Value& value = row.at(i);
+      FieldView& field = fields[i];
+      if (const auto* number = std::get_if<std::int64_t>(&value)) {
+        field = {.type = FieldView::Type::kInteger, .integer = *number};
+      } else if (const auto* real = std::get_if<double>(&value)) {
+        field = {.type = FieldView::Type::kReal, .real = *real};
+      } else if (const auto* text = std::get_if<std::string>(&value)) {
+        field = {.type = FieldView::Type::kText, .bytes = *text};
+      } else if (const auto* blob = std::get_if<Blob>(&value)) {
+        field = {
+            .type = FieldView::Type::kBlob,
+            .bytes = std::string_view(reinterpret_cast<const char*>(blob->data()), blob->size())};
+      }
+    }
+    TRY(fn(RowView(fields)));
+  }
+  return core::Ok();
+}
+
 namespace {
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
@@ -66,7 +92,9 @@ bool StartsWith(std::string_view text, std::string_view prefix) {
 Result<std::unique_ptr<Database>> Open(const OpenOptions& options) {
   std::string_view url = options.url;
   if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) {
-    return core::Error{core::ErrorCode::kUnimplemented, "PostgreSQL 后端尚未启用", "store.url"};
+    std::unique_ptr<postgres::PostgresDatabase> database =
+        TRY(postgres::PostgresDatabase::Open(std::string(url), options));
+    return std::unique_ptr<Database>(std::move(database));
   }
   std::string_view path;
   if (StartsWith(url, "sqlite://")) {

@@ -50,6 +50,53 @@ class Row {
   std::vector<Value> values_;
 };
 
+// One column of a streamed row (Conn::QueryEach): the value in place, without
+// a copy. text and bytes point into the backend's buffers and are valid only
+// until the row callback returns.
+struct FieldView {
+  enum class Type { kNull, kInteger, kReal, kText, kBlob };
+  Type type = Type::kNull;
+  std::int64_t integer = 0;
+  double real = 0.0;
+  std::string_view bytes;  // kText and kBlob
+};
+
+// One streamed row; the accessors behave as Row's (a type mismatch or NULL
+// gives the fallback) but return views valid only during the callback.
+class RowView {
+ public:
+  explicit RowView(std::span<const FieldView> fields) : fields_(fields) {}
+  std::size_t size() const { return fields_.size(); }
+  bool IsNull(std::size_t i) const {
+    return i >= fields_.size() || fields_[i].type == FieldView::Type::kNull;
+  }
+  std::int64_t Int(std::size_t i) const {
+    return Is(i, FieldView::Type::kInteger) ? fields_[i].integer : 0;
+  }
+  std::optional<std::int64_t> OptInt(std::size_t i) const {
+    if (!Is(i, FieldView::Type::kInteger)) return std::nullopt;
+    return fields_[i].integer;
+  }
+  std::string_view Text(std::size_t i) const {
+    return Is(i, FieldView::Type::kText) ? fields_[i].bytes : std::string_view();
+  }
+  std::span<const std::uint8_t> Bytes(std::size_t i) const {
+    if (!Is(i, FieldView::Type::kBlob)) return {};
+    const std::string_view b = fields_[i].bytes;
+    return {reinterpret_cast<const std::uint8_t*>(b.data()), b.size()};
+  }
+
+ private:
+  bool Is(std::size_t i, FieldView::Type type) const {
+    return i < fields_.size() && fields_[i].type == type;
+  }
+  std::span<const FieldView> fields_;
+};
+
+// Called once per row of Conn::QueryEach; an error stops the query and is
+// returned by QueryEach.
+using RowCallback = std::function<Status(const RowView&)>;
+
 // A connection inside one transaction. Not thread-safe; valid only inside
 // the Database::Write/Read callback that handed it out.
 class Conn {
@@ -64,6 +111,15 @@ class Conn {
   // Runs a query and returns every row.
   virtual Result<std::vector<Row>> Query(std::string_view sql,
                                          std::span<const Value> params = {}) = 0;
+  // Runs a query and calls fn with each row in turn, as views that are valid
+  // only during that call: no Row or Value is built, so a large scan does
+  // not copy every column. Returns the first error: the query's (as Query,
+  // which then also fails later statements of the transaction) or fn's (the
+  // rest of the rows are skipped; the transaction is not affected). The
+  // default implementation runs Query and views its rows; a backend
+  // overrides it to stream. fn must not run statements on this Conn.
+  virtual Status QueryEach(std::string_view sql, std::span<const Value> params,
+                           const RowCallback& fn);
   // The first row, or std::nullopt when there is none.
   Result<std::optional<Row>> QueryOne(std::string_view sql, std::span<const Value> params = {});
 };

@@ -46,11 +46,11 @@ TEST(RowTest, OutOfRangeColumnIsNullForTheAccessors) {
   EXPECT_EQ(row.OptText(5), std::nullopt);
 }
 
-TEST(OpenTest, PostgresqlUrlIsNotYetImplemented) {
-  for (const char* url : {"postgresql://localhost/lvyuan", "postgres://u@host/db"}) {
+TEST(OpenTest, PostgresqlUrlOpensThePostgresqlBackend) {
+  // Nothing listens on port 1: the PostgreSQL backend answers Unavailable.
+  for (const char* url : {"postgresql://u@127.0.0.1:1/lvyuan", "postgres://u@127.0.0.1:1/db"}) {
     auto opened = Open({.url = url});
-    ASSERT_EQ(CodeOf(opened), ErrorCode::kUnimplemented) << url;
-    EXPECT_EQ(opened.error().message, "PostgreSQL 后端尚未启用");
+    EXPECT_EQ(CodeOf(opened), ErrorCode::kUnavailable) << url;
   }
 }
 
@@ -81,6 +81,46 @@ TEST(OpenTest, AcceptsEverySqliteSpelling) {
     EXPECT_TRUE(IsOk((*opened)->Ping()));
     EXPECT_TRUE(std::filesystem::exists(file)) << url;
   }
+}
+
+// A backend that implements only Query: QueryEach falls back to viewing its rows.
+class QueryOnlyConn final : public Conn {
+ public:
+  Result<std::int64_t> Exec(std::string_view, std::span<const Value>) override { return 0; }
+  Result<std::vector<Row>> Query(std::string_view sql, std::span<const Value>) override {
+    if (sql == "fail") return core::Internal("query failed");
+    std::vector<Row> rows;
+    rows.emplace_back(std::vector<Value>{std::int64_t{4}, 0.5, std::string("绿源"), Blob{9}});
+    rows.emplace_back(std::vector<Value>{Null(), Null(), Null(), Null()});
+    rows.emplace_back(std::vector<Value>{std::int64_t{5}, 1.0, std::string("x"), Blob{}});
+    return rows;
+  }
+};
+
+TEST(QueryEachTest, DefaultImplementationViewsTheRowsOfQuery) {
+  QueryOnlyConn conn;
+  std::vector<std::string> seen;
+  ASSERT_TRUE(IsOk(conn.QueryEach("q", {}, [&](const RowView& row) -> Status {
+    const auto bytes = row.Bytes(3);
+    seen.push_back(std::to_string(row.Int(0)) + "|" + std::string(row.Text(2)) + "|" +
+                   std::to_string(bytes.size()) + "|" + (row.IsNull(1) ? "null" : "set"));
+    return core::Ok();
+  })));
+  EXPECT_EQ(seen, (std::vector<std::string>{"4|绿源|1|set", "0||0|null", "5|x|0|set"}));
+}
+
+TEST(QueryEachTest, DefaultImplementationStopsAtTheFirstError) {
+  QueryOnlyConn conn;
+  EXPECT_EQ(CodeOf(conn.QueryEach("fail", {}, [](const RowView&) { return core::Ok(); })),
+            ErrorCode::kInternal);
+  int calls = 0;
+  EXPECT_EQ(CodeOf(conn.QueryEach("q", {},
+                                  [&](const RowView&) -> Status {
+                                    ++calls;
+                                    return core::NotFound("stop");
+                                  })),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(calls, 1);
 }
 
 }  // namespace

@@ -7,9 +7,15 @@
 namespace lvyuan::store {
 namespace {
 
-constexpr const char* kEventColumns =
-    "seq, at, actor_user_id, actor_username, actor_unit_id, action, object_type, object_id, "
-    "outcome, changes, files, client_ip, request_id, detail, leaf_hash";
+#define LVYUAN_EVENT_COLUMNS                                                                \
+  "seq, at, actor_user_id, actor_username, actor_unit_id, action, object_type, object_id, " \
+  "outcome, changes, files, client_ip, request_id, detail, leaf_hash"
+constexpr const char* kEventColumns = LVYUAN_EVENT_COLUMNS;
+constexpr const char* kInsertEvent = "INSERT INTO record_events (" LVYUAN_EVENT_COLUMNS
+                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kScanEvents =
+    "SELECT " LVYUAN_EVENT_COLUMNS " FROM record_events WHERE seq > ? ORDER BY seq LIMIT ?";
+#undef LVYUAN_EVENT_COLUMNS
 
 EventRecord EventFromRow(const Row& r) {
   EventRecord e;
@@ -74,17 +80,38 @@ Status AppendEvent(Conn& conn, const EventRecord& e) {
                        e.request_id,
                        e.detail,
                        e.leaf_hash};
-  TRY(conn.Exec(std::string("INSERT INTO record_events (") + kEventColumns +
-                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                p));
+  TRY(conn.Exec(kInsertEvent, p));
   return core::Ok();
 }
 
+EventView ViewOf(const EventRecord& e) {
+  return {.seq = e.seq,
+          .at = e.at,
+          .actor_user_id = e.actor_user_id,
+          .actor_username = e.actor_username,
+          .actor_unit_id = e.actor_unit_id,
+          .action = e.action,
+          .object_type = e.object_type,
+          .object_id = e.object_id,
+          .outcome = e.outcome,
+          .changes = e.changes,
+          .files = e.files,
+          .client_ip = e.client_ip,
+          .request_id = e.request_id,
+          .detail = e.detail,
+          .leaf_hash = e.leaf_hash};
+}
+
 Result<std::optional<std::pair<std::int64_t, Blob>>> LastEvent(Conn& conn) {
-  auto row =
-      TRY(conn.QueryOne("SELECT seq, leaf_hash FROM record_events ORDER BY seq DESC LIMIT 1"));
-  if (!row) return std::optional<std::pair<std::int64_t, Blob>>();
-  return std::optional<std::pair<std::int64_t, Blob>>(std::pair(row->Int(0), row->Bytes(1)));
+  // Streamed: run before every append, so no Row is built for it.
+  std::optional<std::pair<std::int64_t, Blob>> last;
+  TRY(conn.QueryEach("SELECT seq, leaf_hash FROM record_events ORDER BY seq DESC LIMIT 1", {},
+                     [&last](const RowView& r) {
+                       const auto hash = r.Bytes(1);
+                       last.emplace(r.Int(0), Blob(hash.begin(), hash.end()));
+                       return core::Ok();
+                     }));
+  return last;
 }
 
 Result<std::optional<EventRecord>> FindEvent(Conn& conn, std::int64_t seq) {
@@ -120,9 +147,29 @@ Result<std::vector<EventRecord>> ListEvents(Conn& conn, const EventFilter& f) {
 
 Result<std::vector<EventRecord>> ScanEvents(Conn& conn, std::int64_t after_seq, int limit) {
   std::array<Value, 2> p{after_seq, static_cast<std::int64_t>(limit)};
-  return EventsOf(conn.Query(std::string("SELECT ") + kEventColumns +
-                                 " FROM record_events WHERE seq > ? ORDER BY seq LIMIT ?",
-                             p));
+  return EventsOf(conn.Query(kScanEvents, p));
+}
+
+Status ScanEventViews(Conn& conn, std::int64_t after_seq, int limit,
+                      const std::function<Status(const EventView&)>& fn) {
+  std::array<Value, 2> p{after_seq, static_cast<std::int64_t>(limit)};
+  return conn.QueryEach(kScanEvents, p, [&fn](const RowView& r) {
+    return fn({.seq = r.Int(0),
+               .at = r.Int(1),
+               .actor_user_id = r.OptInt(2),
+               .actor_username = r.Text(3),
+               .actor_unit_id = r.OptInt(4),
+               .action = r.Text(5),
+               .object_type = r.Text(6),
+               .object_id = r.Text(7),
+               .outcome = r.Text(8),
+               .changes = r.Text(9),
+               .files = r.Text(10),
+               .client_ip = r.Text(11),
+               .request_id = r.Text(12),
+               .detail = r.Text(13),
+               .leaf_hash = r.Bytes(14)});
+  });
 }
 
 Result<std::optional<Blob>> FindLeafHash(Conn& conn, std::int64_t index) {
@@ -155,6 +202,14 @@ Result<std::vector<std::pair<std::int64_t, Blob>>> ListNodes(Conn& conn, int lev
   out.reserve(rows.size());
   for (const auto& r : rows) out.emplace_back(r.Int(0), r.Bytes(1));
   return out;
+}
+
+Status ScanNodes(Conn& conn, int level, std::int64_t from, std::int64_t to,
+                 const std::function<Status(std::int64_t, std::span<const std::uint8_t>)>& fn) {
+  std::array<Value, 3> p{static_cast<std::int64_t>(level), from, to};
+  return conn.QueryEach(
+      "SELECT idx, hash FROM record_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx", p,
+      [&fn](const RowView& r) { return fn(r.Int(0), r.Bytes(1)); });
 }
 
 Status PutCheckpoint(Conn& conn, const CheckpointRecord& c) {

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +38,28 @@ struct EventRecord {
   Blob leaf_hash;
 };
 
+// An event row in place (ScanEventViews): the same members as EventRecord,
+// as views valid only during the callback that receives it.
+struct EventView {
+  std::int64_t seq = 0;
+  std::int64_t at = 0;
+  std::optional<std::int64_t> actor_user_id;
+  std::string_view actor_username;
+  std::optional<std::int64_t> actor_unit_id;
+  std::string_view action;
+  std::string_view object_type;
+  std::string_view object_id;
+  std::string_view outcome;
+  std::string_view changes;
+  std::string_view files;
+  std::string_view client_ip;
+  std::string_view request_id;
+  std::string_view detail;
+  std::span<const std::uint8_t> leaf_hash;
+};
+// A view of `event`, valid while it lives unchanged.
+EventView ViewOf(const EventRecord& event);
+
 struct EventFilter {
   std::string action_prefix;
   std::string actor_username;
@@ -60,6 +84,11 @@ Result<std::optional<EventRecord>> FindEvent(Conn& conn, std::int64_t seq);
 Result<std::vector<EventRecord>> ListEvents(Conn& conn, const EventFilter& filter);
 // Oldest first: the events with seq > after_seq, at most limit of them.
 Result<std::vector<EventRecord>> ScanEvents(Conn& conn, std::int64_t after_seq, int limit);
+// The same events, streamed (Conn::QueryEach): fn sees each in turn without
+// an EventRecord being built. An error from fn stops the scan and is
+// returned. fn must not use conn.
+Status ScanEventViews(Conn& conn, std::int64_t after_seq, int limit,
+                      const std::function<Status(const EventView&)>& fn);
 
 // The leaf hash of leaf index `index` (seq index + 1), nullopt when absent.
 Result<std::optional<Blob>> FindLeafHash(Conn& conn, std::int64_t index);
@@ -69,6 +98,9 @@ Status PutNode(Conn& conn, int level, std::int64_t idx, const Blob& hash);
 // Every stored node of one level with idx in [from, to), in idx order.
 Result<std::vector<std::pair<std::int64_t, Blob>>> ListNodes(Conn& conn, int level,
                                                              std::int64_t from, std::int64_t to);
+// The same nodes, streamed: fn(idx, hash) with the hash valid during the call.
+Status ScanNodes(Conn& conn, int level, std::int64_t from, std::int64_t to,
+                 const std::function<Status(std::int64_t, std::span<const std::uint8_t>)>& fn);
 
 struct CheckpointRecord {
   std::int64_t size = 0;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "harness.h"
@@ -42,14 +43,15 @@ std::string Quote(const std::string& text) {
   return q + "'";
 }
 
-// Runs `binary args...` with the LVYUAN_* environment cleared.
+// Runs `binary args...` with the LVYUAN_* environment cleared, then `env` set.
 ProgramRun RunProgram(const fs::path& binary, const std::vector<std::string>& args,
-                      const fs::path& scratch) {
+                      const fs::path& scratch, const std::map<std::string, std::string>& env = {}) {
   if (binary.empty() || !fs::exists(binary)) {
     throw std::runtime_error("binary missing: \"" + binary.string() + "\"");
   }
-  std::string command =
-      "env $(env | sed -n 's/^\\(LVYUAN_[A-Z0-9_]*\\)=.*/-u \\1/p') " + Quote(binary.string());
+  std::string command = "env $(env | sed -n 's/^\\(LVYUAN_[A-Z0-9_]*\\)=.*/-u \\1/p')";
+  for (const auto& [key, value] : env) command += " " + Quote(key + "=" + value);
+  command += " " + Quote(binary.string());
   for (const auto& a : args) command += " " + Quote(a);
   const fs::path output = scratch / "output.txt";
   command += " > " + Quote(output.string()) + " 2>&1";
@@ -109,6 +111,7 @@ class BundleTest : public ::testing::Test {
     // Keep the data dir: the server removes its own when it goes away.
     data_dir_ = new fs::path(*scratch_ / "data");
     fs::copy(server->data_dir(), *data_dir_, fs::copy_options::recursive);
+    ShareStore(*data_dir_, server->data_dir());  // on PostgreSQL: the same database
   }
   static void TearDownTestSuite() {
     std::error_code ec;
@@ -129,7 +132,7 @@ class BundleTest : public ::testing::Test {
     return RunProgram(LVYUAN_BINARY,
                       {"record", "export", "--data", data_dir_->string(), "--object", object,
                        "--out", out.string()},
-                      *scratch_);
+                      *scratch_, StoreEnvironment(*data_dir_));
   }
   static ProgramRun Verify(const std::vector<std::string>& args) {
     return RunProgram(LVYUAN_VERIFY_BINARY, args, *scratch_);

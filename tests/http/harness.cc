@@ -2,11 +2,13 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +27,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -172,10 +175,10 @@ int DecodeWaitStatus(int status) {
 
 // Runs a command to completion; throws with its output unless it exits 0.
 void RunToCompletion(const std::vector<std::string>& args, const fs::path& log_dir,
-                     std::string_view name) {
+                     std::string_view name, const std::map<std::string, std::string>& env = {}) {
   fs::path out = log_dir / (std::string(name) + ".stdout");
   fs::path err = log_dir / (std::string(name) + ".stderr");
-  Spawned child = Spawn(args, ChildEnvironment({}), err, out);
+  Spawned child = Spawn(args, ChildEnvironment(env), err, out);
   int status = 0;
   while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -243,7 +246,287 @@ void PrepareDemoDataDir(const fs::path& data_dir, const ServerOptions& options,
   fs::copy(cached / "data", data_dir, fs::copy_options::recursive);
 }
 
+// ------------------------------------------------------------------ PostgreSQL
+
+// One libpq connection to the test server's maintenance database.
+class PgAdmin {
+ public:
+  explicit PgAdmin(const std::string& url) : conn_(PQconnectdb(url.c_str()), &PQfinish) {
+    if (conn_ == nullptr || PQstatus(conn_.get()) != CONNECTION_OK) {
+      throw std::runtime_error("cannot connect to LVYUAN_TEST_PG_URL: " +
+                               std::string(conn_ ? PQerrorMessage(conn_.get()) : "out of memory"));
+    }
+    PQsetNoticeProcessor(
+        conn_.get(), [](void*, const char*) {}, nullptr);  // "skipping" notes
+  }
+  // Runs sql; returns "" on success, otherwise SQLSTATE + " " + message.
+  std::string TryExec(const std::string& sql) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn_.get(), sql.c_str()),
+                                                         &PQclear);
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return {};
+    const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+    return std::string(state != nullptr ? state : "?????") + " " + PQerrorMessage(conn_.get());
+  }
+  void Exec(const std::string& sql) {
+    if (std::string error = TryExec(sql); !error.empty()) {
+      throw std::runtime_error(sql + ": " + error);
+    }
+  }
+  // The first column of the first row of a query, or nullopt without rows.
+  std::optional<std::string> QueryValue(const std::string& sql) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn_.get(), sql.c_str()),
+                                                         &PQclear);
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+      throw std::runtime_error(sql + ": " + PQerrorMessage(conn_.get()));
+    }
+    if (PQntuples(result.get()) == 0) return std::nullopt;
+    return std::string(PQgetvalue(result.get(), 0, 0));
+  }
+
+ private:
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
+};
+
+// base (postgresql://[user@]host[:port][/db][?query]) with another user (when
+// not empty) and database.
+std::string PgUrl(const std::string& base, std::string_view user, std::string_view database) {
+  const std::size_t scheme = base.find("://");
+  if (scheme == std::string::npos) throw std::runtime_error("not a URL: " + base);
+  const std::size_t start = scheme + 3;
+  std::size_t end = base.find_first_of("/?", start);
+  if (end == std::string::npos) end = base.size();
+  std::string authority = base.substr(start, end - start);
+  if (!user.empty()) {
+    const std::size_t at = authority.rfind('@');
+    authority =
+        std::string(user) + "@" + (at == std::string::npos ? authority : authority.substr(at + 1));
+  }
+  const std::size_t query = base.find('?', end);
+  const std::string rest = query == std::string::npos ? std::string() : base.substr(query);
+  return base.substr(0, start) + authority + "/" + std::string(database) + rest;
+}
+
+struct PgStore {
+  std::string database;
+  std::string app_url;    // LVYUAN_STORE_URL: the restricted application role
+  std::string owner_url;  // LVYUAN_STORE_MIGRATION_URL: the superuser
+};
+
+std::string RequirePostgresUrl() {
+  std::string url = PostgresTestUrl();
+  if (url.empty()) {
+    throw std::runtime_error(
+        "the PostgreSQL backend needs LVYUAN_TEST_PG_URL (scripts/pg-test-cluster start DIR)");
+  }
+  return url;
+}
+
+PgStore StoreOf(const std::string& database) {
+  const std::string base = RequirePostgresUrl();
+  return PgStore{database, PgUrl(base, kPostgresAppRole, database), PgUrl(base, "", database)};
+}
+
+void EnsureAppRole(PgAdmin& admin) {
+  static std::once_flag once;
+  std::call_once(once, [&admin] {
+    const std::string role(kPostgresAppRole);
+    // Two test processes may race: the loser's duplicate is harmless.
+    (void)admin.TryExec("CREATE ROLE " + role + " LOGIN");
+    if (!admin.QueryValue("SELECT 1 FROM pg_roles WHERE rolname = '" + role + "'")) {
+      throw std::runtime_error("cannot create the role " + role);
+    }
+  });
+}
+
+// CREATE DATABASE name from template (template0: empty, C.UTF-8), retrying
+// while the template still has a session of the process that filled it.
+void CreateDatabase(PgAdmin& admin, const std::string& name, const std::string& template_name) {
+  std::string sql = "CREATE DATABASE " + name + " TEMPLATE " + template_name;
+  if (template_name == "template0") {
+    sql += " ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'";
+  }
+  for (int attempt = 0;; ++attempt) {
+    std::string error = admin.TryExec(sql);
+    if (error.empty()) return;
+    if (attempt >= 50 || error.find("being accessed by other users") == std::string::npos) {
+      throw std::runtime_error(sql + ": " + error);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+// The databases this process made, by data dir; dropped at exit.
+class PgRegistry {
+ public:
+  static PgRegistry& Get() {
+    static PgRegistry registry;
+    return registry;
+  }
+  ~PgRegistry() {
+    if (made_.empty()) return;
+    try {
+      PgAdmin admin(RequirePostgresUrl());
+      for (const std::string& name : made_) {
+        (void)admin.TryExec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+      }
+    } catch (const std::exception&) {
+      // The throw-away cluster goes with everything in it anyway.
+    }
+  }
+
+  // A fresh database from template_name (without registering a data dir).
+  PgStore Make(const std::string& template_name) {
+    std::lock_guard lock(mutex_);
+    const std::string name =
+        "lvyuan_t_" + std::to_string(getpid()) + "_" + std::to_string(made_.size());
+    PgAdmin admin(RequirePostgresUrl());
+    EnsureAppRole(admin);
+    CreateDatabase(admin, name, template_name);
+    made_.push_back(name);
+    return StoreOf(name);
+  }
+  void Register(const fs::path& data_dir, const PgStore& store) {
+    std::lock_guard lock(mutex_);
+    by_dir_[Key(data_dir)] = store;
+  }
+  std::optional<PgStore> Find(const fs::path& data_dir) {
+    std::lock_guard lock(mutex_);
+    auto it = by_dir_.find(Key(data_dir));
+    if (it == by_dir_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  static std::string Key(const fs::path& data_dir) {
+    return fs::weakly_canonical(fs::absolute(data_dir)).string();
+  }
+
+  std::mutex mutex_;
+  std::vector<std::string> made_;          // guarded by mutex_
+  std::map<std::string, PgStore> by_dir_;  // guarded by mutex_
+};
+
+std::map<std::string, std::string> EnvOf(const PgStore& store) {
+  return {{"LVYUAN_STORE_URL", store.app_url}, {"LVYUAN_STORE_MIGRATION_URL", store.owner_url}};
+}
+
+// An exclusive flock on path for the life of the object.
+class FileLock {
+ public:
+  explicit FileLock(const fs::path& path)
+      : fd_(open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600)) {
+    if (fd_ < 0) throw std::runtime_error("cannot open " + path.string());
+    while (flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) throw std::runtime_error("flock failed on " + path.string());
+    }
+  }
+  ~FileLock() { close(fd_); }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+// The PostgreSQL twin of PrepareDemoDataDir: the demo state is a template
+// database (lvyuan_t_demo_<key>) on the test server plus its data dir (the
+// signing key), made once per binary build and server under a file lock,
+// and cloned (CREATE DATABASE ... TEMPLATE) for every server. Returns the
+// new server's store.
+PgStore PreparePostgresDemo(const fs::path& data_dir, const ServerOptions& options,
+                            const fs::path& log_dir) {
+  const char* cache_env = std::getenv("LVYUAN_HTTP_TEST_DEMO_CACHE");
+  const bool use_cache = cache_env == nullptr || std::string_view(cache_env) != "0";
+  if (!use_cache) {
+    PgStore store = PgRegistry::Get().Make("template0");
+    RunToCompletion(DemoArgs(data_dir, options), log_dir, "demo", EnvOf(store));
+    return store;
+  }
+  const fs::path binary = Binary();
+  const std::string key_text =
+      binary.string() + "|" + std::to_string(fs::file_size(binary)) + "|" +
+      std::to_string(fs::last_write_time(binary).time_since_epoch().count()) + "|" +
+      options.demo_password + "|" + (options.demo_totp ? "totp" : "") + "|" + RequirePostgresUrl();
+  std::ostringstream key;
+  key << std::hex << std::hash<std::string>{}(key_text);
+  const std::string template_name = "lvyuan_t_demo_" + key.str();
+  const fs::path cache_root =
+      fs::temp_directory_path() / ("lvyuan-http-test-demo-pg-" + std::to_string(getuid()));
+  fs::create_directories(cache_root);
+  fs::permissions(cache_root, fs::perms::owner_all, fs::perm_options::replace);
+  const fs::path cached = cache_root / key.str();
+  {
+    FileLock lock(cache_root / "lock");
+    PgAdmin admin(RequirePostgresUrl());
+    EnsureAppRole(admin);
+    const bool have_database =
+        admin.QueryValue("SELECT 1 FROM pg_database WHERE datname = '" + template_name + "'")
+            .has_value();
+    if (!have_database || !fs::exists(cached / "data")) {
+      std::error_code ec;
+      fs::remove_all(cached, ec);
+      admin.Exec("DROP DATABASE IF EXISTS " + template_name + " WITH (FORCE)");
+      CreateDatabase(admin, template_name, "template0");
+      fs::path staging = MakeTempDir(cache_root, "staging-");
+      try {
+        RunToCompletion(DemoArgs(staging / "data", options), staging, "demo",
+                        EnvOf(StoreOf(template_name)));
+      } catch (...) {
+        fs::remove_all(staging, ec);
+        (void)admin.TryExec("DROP DATABASE IF EXISTS " + template_name + " WITH (FORCE)");
+        throw;
+      }
+      fs::rename(staging, cached);
+      for (const auto& entry : fs::directory_iterator(cache_root, ec)) {
+        std::string name = entry.path().filename().string();
+        if (name != key.str() && name != "lock" && !name.starts_with("staging-")) {
+          fs::remove_all(entry.path(), ec);
+        }
+      }
+    }
+  }
+  fs::copy(cached / "data", data_dir, fs::copy_options::recursive);
+  return PgRegistry::Get().Make(template_name);
+}
+
+std::string ResolveBackend(std::string_view backend) {
+  std::string chosen = backend.empty() ? TestBackend() : std::string(backend);
+  if (chosen != "sqlite" && chosen != "postgresql") {
+    throw std::runtime_error("unknown test backend \"" + chosen + "\"");
+  }
+  return chosen;
+}
+
 }  // namespace
+
+std::string TestBackend() {
+  const char* backend = std::getenv("LVYUAN_TEST_BACKEND");
+  return backend != nullptr && std::string_view(backend) == "postgresql" ? "postgresql" : "sqlite";
+}
+
+std::string PostgresTestUrl() {
+  const char* url = std::getenv("LVYUAN_TEST_PG_URL");
+  return url != nullptr ? std::string(url) : std::string();
+}
+
+std::map<std::string, std::string> StoreEnvironment(const fs::path& data_dir,
+                                                    std::string_view backend) {
+  if (ResolveBackend(backend) != "postgresql") return {};
+  PgRegistry& registry = PgRegistry::Get();
+  std::optional<PgStore> store = registry.Find(data_dir);
+  if (!store) {
+    store = registry.Make("template0");
+    registry.Register(data_dir, *store);
+  }
+  return EnvOf(*store);
+}
+
+void ShareStore(const fs::path& copy, const fs::path& original) {
+  if (std::optional<PgStore> store = PgRegistry::Get().Find(original)) {
+    PgRegistry::Get().Register(copy, *store);
+  }
+}
 
 bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
   return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -258,11 +541,17 @@ std::string_view ServerProcess::IndexHtml() { return kIndexHtml; }
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(ServerOptions options) {
   std::unique_ptr<ServerProcess> server(new ServerProcess());
+  server->backend_ = ResolveBackend(options.backend);
+  const bool postgres = server->backend_ == "postgresql";
   server->root_ = MakeTempDir(fs::temp_directory_path(), "lvyuan-http-test-");
+  std::map<std::string, std::string> store_env;
   if (options.data_dir.empty()) {
     server->own_data_dir_ = true;
     server->data_dir_ = server->root_ / "data";
-    if (options.demo) {
+    if (options.demo && postgres) {
+      PgStore store = PreparePostgresDemo(server->data_dir_, options, server->root_);
+      PgRegistry::Get().Register(server->data_dir_, store);
+    } else if (options.demo) {
       PrepareDemoDataDir(server->data_dir_, options, server->root_);
     } else {
       fs::create_directories(server->data_dir_);
@@ -270,12 +559,14 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(ServerOptions options) {
   } else {
     server->data_dir_ = options.data_dir;
   }
+  store_env = StoreEnvironment(server->data_dir_, server->backend_);
 
   std::map<std::string, std::string> env = {
       // Tests log in many times from one address; only the rate-limit test
       // wants the limiter to bite.
       {"LVYUAN_AUTH_LOGIN_RATE_PER_MINUTE", "10000"},
   };
+  env.insert(store_env.begin(), store_env.end());
   if (!options.env.contains("LVYUAN_SERVER_WEB_ROOT")) {
     server->web_root_ = server->root_ / "web";
     fs::create_directories(server->web_root_);
@@ -787,7 +1078,11 @@ int RunLvyuan(const std::vector<std::string>& args, std::string* output) {
   const fs::path dir(pattern);
   std::vector<std::string> full = {Binary().string()};
   full.insert(full.end(), args.begin(), args.end());
-  Spawned child = Spawn(full, ChildEnvironment({}), dir / "err", dir / "out");
+  std::map<std::string, std::string> env;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--data") env = StoreEnvironment(args[i + 1]);
+  }
+  Spawned child = Spawn(full, ChildEnvironment(env), dir / "err", dir / "out");
   int status = 0;
   while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
   }

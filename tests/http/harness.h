@@ -51,8 +51,11 @@ struct ServerOptions {
   // Pass --totp to `lvyuan demo` (admin accounts must enrol TOTP).
   bool demo_totp = false;
   // Serve this existing data dir instead of a fresh one (no demo is run and
-  // the directory is not removed). Used to restart on the same state.
+  // the directory is not removed). Used to restart on the same state; on
+  // PostgreSQL the server gets the database the harness gave that data dir.
   std::filesystem::path data_dir;
+  // "sqlite" or "postgresql"; empty means TestBackend().
+  std::string backend;
 };
 
 // ServerOptions with only `env` set.
@@ -67,6 +70,33 @@ inline ServerOptions ReuseDataDir(std::filesystem::path data_dir) {
   options.data_dir = std::move(data_dir);
   return options;
 }
+
+// The database backend of the servers and commands the harness starts:
+// "postgresql" when the environment variable LVYUAN_TEST_BACKEND is
+// "postgresql", otherwise "sqlite". On PostgreSQL the server named by
+// LVYUAN_TEST_PG_URL (a superuser, as scripts/pg-test-cluster prints) gets a
+// fresh database for every new data dir (lvyuan_t_<pid>_<n>, C.UTF-8), made
+// on first use and dropped when the test process exits. The deployment
+// migrates as that superuser (LVYUAN_STORE_MIGRATION_URL) and serves as the
+// restricted role kPostgresAppRole (LVYUAN_STORE_URL), which the harness
+// creates when missing.
+std::string TestBackend();
+inline bool OnPostgres() { return TestBackend() == "postgresql"; }
+// LVYUAN_TEST_PG_URL, or "" when unset.
+std::string PostgresTestUrl();
+inline constexpr std::string_view kPostgresAppRole = "lvyuan_app";
+
+// The environment a `lvyuan` command on data_dir needs to reach its store:
+// empty on SQLite (the database is a file in the data dir); on PostgreSQL
+// LVYUAN_STORE_URL and LVYUAN_STORE_MIGRATION_URL of the database of that
+// data dir (made fresh when the data dir has none yet). Throws
+// std::runtime_error when the database cannot be made. backend as in
+// ServerOptions.
+std::map<std::string, std::string> StoreEnvironment(const std::filesystem::path& data_dir,
+                                                    std::string_view backend = {});
+// Makes `copy` (a copy of the data dir `original`) use original's store.
+// No-op on SQLite, whose database file is copied with the directory.
+void ShareStore(const std::filesystem::path& copy, const std::filesystem::path& original);
 
 class ServerProcess {
  public:
@@ -85,6 +115,8 @@ class ServerProcess {
   ~ServerProcess();
 
   unsigned short port() const { return port_; }
+  // "sqlite" or "postgresql".
+  const std::string& backend() const { return backend_; }
   // The server process (for /proc/<pid>/status).
   pid_t pid() const { return pid_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
@@ -112,6 +144,7 @@ class ServerProcess {
   int stdout_fd_ = -1;
   unsigned short port_ = 0;
   bool own_data_dir_ = false;
+  std::string backend_;
   std::filesystem::path root_;  // temp dir holding everything we created
   std::filesystem::path data_dir_;
   std::filesystem::path web_root_;
@@ -227,8 +260,9 @@ std::optional<std::int64_t> FindUserId(Client& client, std::string_view username
 std::optional<std::int64_t> FindUnitId(Client& client, std::string_view name);
 
 // Runs `lvyuan ARGS...` (the binary under test) to completion with a clean
-// environment and returns its exit code; its stdout and stderr, together,
-// go to *output when given.
+// environment (plus StoreEnvironment of the `--data DIR` among args) and
+// returns its exit code; its stdout and stderr, together, go to *output when
+// given.
 int RunLvyuan(const std::vector<std::string>& args, std::string* output = nullptr);
 
 // A JSON number read as int64 (accepts int64, uint64 and integral doubles).

@@ -197,6 +197,33 @@ class Connection {
     return rows;
   }
 
+  // Runs one statement and calls fn with a view of each row; fields is the
+  // caller's scratch space, reused from row to row. A failed statement is
+  // returned as statement_error (and by the function); fn's error only by
+  // the function.
+  Status QueryEach(std::string_view sql, std::span<const Value> params, const RowCallback& fn,
+                   std::vector<FieldView>& fields, std::optional<Error>& statement_error) {
+    auto fail = [&](Error error) -> Status {
+      statement_error = error;
+      return error;
+    };
+    auto prepared = Prepare(sql);
+    if (!prepared.ok()) return fail(prepared.error());
+    sqlite3_stmt* statement = *prepared;
+    StatementUse use(statement);
+    if (Status bound = Bind(statement, params); !bound.ok()) return fail(bound.error());
+    const int columns = sqlite3_column_count(statement);
+    fields.resize(static_cast<std::size_t>(columns));
+    int rc = sqlite3_step(statement);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(statement)) {
+      for (int i = 0; i < columns; ++i)
+        fields[static_cast<std::size_t>(i)] = ViewColumn(statement, i);
+      TRY(fn(RowView(fields)));
+    }
+    if (rc != SQLITE_DONE) return fail(LastError(db_.get()));
+    return core::Ok();
+  }
+
   // Runs a script of any number of statements (not cached).
   Status ExecScript(const std::string& script) {
     char* raw_message = nullptr;
@@ -307,6 +334,33 @@ class Connection {
     }
   }
 
+  // The column in place; valid until the next step or reset.
+  static FieldView ViewColumn(sqlite3_stmt* statement, int column) {
+    switch (sqlite3_column_type(statement, column)) {
+      case SQLITE_INTEGER:
+        return {.type = FieldView::Type::kInteger,
+                .integer = static_cast<std::int64_t>(sqlite3_column_int64(statement, column))};
+      case SQLITE_FLOAT:
+        return {.type = FieldView::Type::kReal, .real = sqlite3_column_double(statement, column)};
+      case SQLITE_TEXT: {
+        // As a blob: the bytes in place, where sqlite3_column_text may first
+        // copy them to add a terminating NUL, which a view does not need.
+        const auto* text = static_cast<const char*>(sqlite3_column_blob(statement, column));
+        const auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement, column));
+        return {.type = FieldView::Type::kText,
+                .bytes = text != nullptr ? std::string_view(text, size) : std::string_view()};
+      }
+      case SQLITE_BLOB: {
+        const auto* bytes = static_cast<const char*>(sqlite3_column_blob(statement, column));
+        const auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement, column));
+        return {.type = FieldView::Type::kBlob,
+                .bytes = bytes != nullptr ? std::string_view(bytes, size) : std::string_view()};
+      }
+      default:
+        return {};
+    }
+  }
+
   struct CachedStatement {
     std::string sql;
     StatementHandle statement;
@@ -341,6 +395,12 @@ class SqliteConn final : public Conn {
     return result;
   }
 
+  Status QueryEach(std::string_view sql, std::span<const Value> params,
+                   const RowCallback& fn) override {
+    if (first_error_) return RefuseAfterFailure();
+    return connection_.QueryEach(sql, params, fn, fields_, first_error_);
+  }
+
   const std::optional<Error>& first_error() const { return first_error_; }
 
  private:
@@ -351,6 +411,7 @@ class SqliteConn final : public Conn {
 
   Connection& connection_;
   std::optional<Error> first_error_;
+  std::vector<FieldView> fields_;  // QueryEach's row, reused
 };
 
 // Runs fn on connection. An exception becomes Internal; a failed statement
@@ -444,14 +505,14 @@ Status SqliteDatabase::Write(const std::function<Status(Conn&)>& fn) {
   self.wakeup.wait(lock, [&] { return self.done || queue_.front() == &self; });
   if (self.done) return std::move(self.result);
 
-  // This call leads: it takes what is queued now, its own first.
-  const auto size = std::min(queue_.size(), static_cast<std::size_t>(max_batch_));
-  const std::vector<PendingWrite*> batch(queue_.begin(),
-                                         queue_.begin() + static_cast<std::ptrdiff_t>(size));
+  // This call leads: its own callback first, then the others queued behind
+  // it, including those that arrive while the batch runs (see RunBatch).
+  const bool alone = queue_.size() == 1;
   lock.unlock();
+  std::size_t size = 1;
   {
     std::lock_guard writer_lock(writer_mutex_);
-    RunBatch(batch);
+    size = alone ? RunAlone(self) : RunBatch();
   }
   lock.lock();
   for (std::size_t i = 0; i < size; ++i) {
@@ -466,18 +527,24 @@ Status SqliteDatabase::Write(const std::function<Status(Conn&)>& fn) {
   return std::move(self.result);
 }
 
-void SqliteDatabase::RunBatch(std::span<PendingWrite* const> batch) {
-  writes_.fetch_add(static_cast<std::int64_t>(batch.size()), std::memory_order_relaxed);
-  if (batch.size() == 1) {
-    transactions_.fetch_add(1, std::memory_order_relaxed);
-    batch.front()->result = RunTransaction(*writer_, TransactionKind::kWrite, batch.front()->fn);
-    return;
-  }
+SqliteDatabase::PendingWrite* SqliteDatabase::QueuedWrite(std::size_t position) {
+  if (position >= static_cast<std::size_t>(max_batch_)) return nullptr;
+  std::lock_guard lock(queue_mutex_);
+  return position < queue_.size() ? queue_[position] : nullptr;
+}
+
+std::size_t SqliteDatabase::RunAlone(PendingWrite& write) {
+  writes_.fetch_add(1, std::memory_order_relaxed);
+  transactions_.fetch_add(1, std::memory_order_relaxed);
+  write.result = RunTransaction(*writer_, TransactionKind::kWrite, write.fn);
+  return 1;
+}
+
+std::size_t SqliteDatabase::RunBatch() {
   ActiveGuard active(this);
   Connection& connection = *writer_;
   // The callbacks that succeeded in the open transaction, awaiting its COMMIT.
   std::vector<PendingWrite*> held;
-  held.reserve(batch.size());
   bool open = false;
   // Ends the open transaction without committing; every held callback fails.
   auto abandon = [&](const Error& error) {
@@ -487,13 +554,17 @@ void SqliteDatabase::RunBatch(std::span<PendingWrite* const> batch) {
     open = false;
   };
 
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    PendingWrite& write = *batch[i];
+  std::size_t taken = 0;
+  for (PendingWrite* next = QueuedWrite(0); next != nullptr; next = QueuedWrite(taken)) {
+    PendingWrite& write = *next;
+    ++taken;
+    writes_.fetch_add(1, std::memory_order_relaxed);
     if (!open) {
       transactions_.fetch_add(1, std::memory_order_relaxed);
       if (Result<std::int64_t> begin = connection.Execute("BEGIN IMMEDIATE", {}); !begin.ok()) {
-        for (; i < batch.size(); ++i) batch[i]->result = begin.error();
-        return;
+        // The writes queued behind this one are left to the next leader.
+        write.result = begin.error();
+        return taken;
       }
       open = true;
     }
@@ -530,16 +601,17 @@ void SqliteDatabase::RunBatch(std::span<PendingWrite* const> batch) {
     if (Status undo = RollbackToSavepoint(connection); !undo.ok()) abandon(undo.error());
   }
 
-  if (!open) return;
+  if (!open) return taken;
   if (held.empty()) {
     connection.Rollback();
-    return;
+    return taken;
   }
   if (Result<std::int64_t> commit = connection.Execute("COMMIT", {}); !commit.ok()) {
     abandon(commit.error());
-    return;
+    return taken;
   }
   for (PendingWrite* write : held) write->result = core::Ok();
+  return taken;
 }
 
 SqliteDatabase::WriteCounters SqliteDatabase::write_counters() const {

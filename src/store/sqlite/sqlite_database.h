@@ -7,11 +7,14 @@
 // snapshot taken when it starts).
 //
 // Group commit: Write calls queue up; the one at the front is the leader and
-// runs the callbacks of the first group_commit_max_batch queued calls (its
-// own first) in one transaction, each between SAVEPOINT and RELEASE (ROLLBACK
-// TO when it fails), then COMMITs once (one fsync) and wakes their callers,
-// who meanwhile block. A Write arriving at an empty queue leads at once, and a
-// batch of one runs as a plain transaction without savepoints. A callback that
+// runs queued callbacks (its own first) one after another in one
+// transaction, each between SAVEPOINT and RELEASE (ROLLBACK TO when it
+// fails), then COMMITs once (one fsync) and wakes their callers, who
+// meanwhile block. The batch takes the calls queued behind the leader in
+// order, including those that arrive while it runs, until none is waiting or
+// group_commit_max_batch have run; it never waits for company. A Write
+// arriving at an empty queue leads at once, and a leader with nobody queued
+// behind it runs a plain transaction without savepoints. A callback that
 // leaves an unresolved deferred foreign key is failed at its RELEASE, so it
 // cannot spoil the shared COMMIT. If the transaction ends under a callback
 // (it ran ROLLBACK/COMMIT, or SQLite rolled back after an I/O error), the
@@ -122,8 +125,17 @@ class SqliteDatabase final : public Database {
   // database active on the calling thread meanwhile.
   Status RunTransaction(Connection& conn, TransactionKind kind,
                         const std::function<Status(Conn&)>& fn);
-  // Runs the batch on the writer (writer_mutex_ held) and sets every result.
-  void RunBatch(std::span<PendingWrite* const> batch);
+  // Run on the writer (writer_mutex_ held) by the leader, the front of the
+  // queue; each sets the results of the writes it ran and returns how many
+  // there were, all at the front of the queue. RunAlone runs the leader's
+  // write as a plain transaction; RunBatch runs queue positions 0, 1, ... as
+  // one transaction for as long as another write is queued (up to
+  // max_batch_).
+  std::size_t RunAlone(PendingWrite& write);
+  std::size_t RunBatch();
+  // The write at that queue position, or null when there is none (yet) or the
+  // position is max_batch_ or beyond. Takes queue_mutex_.
+  PendingWrite* QueuedWrite(std::size_t position);
   // Blocks until a reader is idle and takes it; ReturnReader gives it back.
   Connection& CheckOutReader();
   void ReturnReader(Connection& reader);

@@ -236,6 +236,72 @@ TEST_F(SqliteDatabaseTest, StatementsStayCorrectWhenTheCacheEvicts) {
   }
 }
 
+TEST_F(SqliteDatabaseTest, QueryEachStreamsEveryRowAsViews) {
+  auto db = OpenFresh();
+  ASSERT_NE(db, nullptr);
+  std::vector<std::string> seen;
+  ASSERT_TRUE(IsOk(db->Write([&](Conn& conn) -> Status {
+    TRY(conn.Exec("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB)"));
+    TRY(conn.Exec("INSERT INTO t VALUES (?, ?, ?, ?)",
+                  std::vector<Value>{std::int64_t{-5}, 1.5, std::string("环保"), Blob{0, 255}}));
+    TRY(conn.Exec("INSERT INTO t VALUES (NULL, NULL, NULL, NULL)"));
+    TRY(conn.Exec("INSERT INTO t VALUES (7, 0.0, '', X'')"));
+    return conn.QueryEach(
+        "SELECT i, r, s, b FROM t WHERE i IS NULL OR i > ? ORDER BY rowid",
+        std::vector<Value>{std::int64_t{-10}}, [&](const RowView& row) -> Status {
+          EXPECT_EQ(row.size(), 4u);
+          const auto bytes = row.Bytes(3);
+          seen.push_back(std::to_string(row.Int(0)) + "|" + (row.IsNull(0) ? "null" : "set") + "|" +
+                         std::string(row.Text(2)) + "|" + std::to_string(bytes.size()) +
+                         (bytes.empty() ? "" : ":" + std::to_string(bytes[1])) + "|" +
+                         (row.OptInt(0) ? "int" : "noint"));
+          return Ok();
+        });
+  })));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"-5|set|环保|2:255|int", "0|null||0|noint", "7|set||0|int"}));
+}
+
+TEST_F(SqliteDatabaseTest, QueryEachStopsAtTheCallbacksErrorAndTheTransactionGoesOn) {
+  auto db = OpenFresh();
+  ASSERT_NE(db, nullptr);
+  int calls = 0;
+  ASSERT_TRUE(IsOk(db->Write([&](Conn& conn) -> Status {
+    TRY(conn.Exec("CREATE TABLE t (i INTEGER)"));
+    for (int i = 0; i < 5; ++i)
+      TRY(conn.Exec("INSERT INTO t VALUES (?)", std::vector<Value>{std::int64_t{i}}));
+    Status stopped = conn.QueryEach("SELECT i FROM t ORDER BY i", {}, [&](const RowView& row) {
+      ++calls;
+      return row.Int(0) == 1 ? Status(core::NotFound("enough")) : Ok();
+    });
+    EXPECT_EQ(CodeOf(stopped), ErrorCode::kNotFound);
+    // Not a failed statement: the rest of the callback still runs.
+    TRY(conn.Exec("INSERT INTO t VALUES (9)"));
+    return Ok();
+  })));
+  EXPECT_EQ(calls, 2);
+  ASSERT_TRUE(IsOk(db->Read([](Conn& conn) -> Status {
+    std::optional<Row> row = TRY(conn.QueryOne("SELECT COUNT(*) FROM t"));
+    EXPECT_EQ(row->Int(0), 6);
+    return Ok();
+  })));
+}
+
+TEST_F(SqliteDatabaseTest, QueryEachWithAFailingStatementFailsTheWholeCallback) {
+  auto db = OpenFresh();
+  ASSERT_NE(db, nullptr);
+  Status later;
+  Status written = db->Write([&](Conn& conn) -> Status {
+    TRY(conn.Exec("CREATE TABLE t (i INTEGER)"));
+    Status failed = conn.QueryEach("SELECT nope FROM t", {}, [](const RowView&) { return Ok(); });
+    EXPECT_EQ(CodeOf(failed), ErrorCode::kInternal);
+    later = conn.QueryEach("SELECT i FROM t", {}, [](const RowView&) { return Ok(); });
+    return Ok();
+  });
+  EXPECT_EQ(CodeOf(later), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(CodeOf(written), ErrorCode::kInternal) << "the first failure fails the Write";
+}
+
 TEST_F(SqliteDatabaseTest, SchemaVersionOfANewDatabaseIsZero) {
   auto db = OpenFresh();
   ASSERT_NE(db, nullptr);
@@ -386,6 +452,42 @@ TEST_F(GroupCommitTest, QueuedWritesShareOneTransaction) {
   // The leader's own transaction, then one for the three queued behind it.
   EXPECT_EQ(Transactions() - before, 2);
   EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "b", "c"}));
+}
+
+TEST_F(GroupCommitTest, WriteQueuedWhileABatchRunsJoinsThatBatch) {
+  SqliteDatabase& db = *db_;
+  const std::int64_t before = Transactions();
+  std::atomic<bool> a_running{false};
+  Status leader_status, a_status, b_status, late_status;
+  // The leader runs alone until "a" and "b" are queued; "a" then leads a
+  // batch, and "late" queues while a's callback runs.
+  std::thread leader([&] {
+    leader_status = db.Write([&](Conn& conn) -> Status {
+      TRY(Insert("leader")(conn));
+      while (db.queued_writes() < 3) std::this_thread::yield();  // leader, a, b
+      return Ok();
+    });
+  });
+  while (db.queued_writes() < 1) std::this_thread::yield();
+  std::thread a([&] {
+    a_status = db.Write([&](Conn& conn) -> Status {
+      TRY(Insert("a")(conn));
+      a_running = true;
+      while (db.queued_writes() < 3) std::this_thread::yield();  // a, b, late
+      return Ok();
+    });
+  });
+  while (db.queued_writes() < 2) std::this_thread::yield();
+  std::thread b([&] { b_status = db.Write(Insert("b")); });
+  while (!a_running) std::this_thread::yield();
+  std::thread late([&] { late_status = db.Write(Insert("late")); });
+  for (std::thread* t : {&leader, &a, &b, &late}) t->join();
+  for (const Status* status : {&leader_status, &a_status, &b_status, &late_status}) {
+    EXPECT_TRUE(IsOk(*status));
+  }
+  // The leader's own transaction, then one for a, b and late.
+  EXPECT_EQ(Transactions() - before, 2);
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "b", "late"}));
 }
 
 TEST_F(GroupCommitTest, FailingCallbackInABatchLeavesTheOthersCommittedAndItsOwnRowsAbsent) {

@@ -1,0 +1,1 @@
+-- schema_version is created by the migration runner itself.
