@@ -6,11 +6,13 @@
 #include <cstdio>
 #include <iostream>
 
+#include "domain/field_key.h"
 #include "http/access_log.h"
 #include "http/routes.h"
 #include "http/server.h"
 #include "record/checkpoint.h"
 #include "record/witness.h"
+#include "store/postgres/postgres_database.h"
 
 namespace lvyuan::app {
 namespace {
@@ -38,6 +40,32 @@ void RemoveStaleExports(const std::filesystem::path& dir) {
       fs::remove(it->path(), item_ec);
     }
   }
+}
+
+// Migrates through store.migration_url (the role that owns the tables) and
+// grants the role of store.url what the application needs.
+core::Status MigrateAsOwner(const StoreConfig& store_config) {
+  auto owner = store::Open({.url = store_config.migration_url,
+                            .reader_pool_size = 1,
+                            .busy_timeout_ms = static_cast<int>(store_config.busy_timeout_ms)});
+  if (!owner.ok()) {
+    auto e = std::move(owner).error();
+    e.field = "store.migration_url";
+    return e;
+  }
+  TRY((*owner)->Migrate());
+  auto* postgres = dynamic_cast<store::postgres::PostgresDatabase*>(owner->get());
+  if (postgres == nullptr) {
+    return core::InvalidArgument("store.migration_url 应为 PostgreSQL 地址", "store.migration_url");
+  }
+  const std::string app_role = TRY(store::postgres::UserOfUrl(store_config.url));
+  const std::string owner_role = TRY(store::postgres::UserOfUrl(store_config.migration_url));
+  if (app_role.empty()) {
+    return core::InvalidArgument("设置了 store.migration_url 时 store.url 须写明其角色（用户名）",
+                                 "store.url");
+  }
+  if (app_role == owner_role) return core::Ok();  // one role for both: nothing to restrict
+  return postgres->GrantApplicationRole(app_role);
 }
 
 }  // namespace
@@ -72,6 +100,9 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
   auto regions = core::RegionCatalogue::Load(rt->catalog_dir_ / "regions");
   if (!regions.ok()) return core::InvalidArgument(regions.error().message, "data.dir");
   rt->regions_ = std::make_unique<core::RegionCatalogue>(std::move(regions).value());
+  auto calendar = core::WorkCalendar::Load(rt->catalog_dir_ / "calendar");
+  if (!calendar.ok()) return core::InvalidArgument(calendar.error().message, "data.dir");
+  rt->calendar_ = std::make_unique<core::WorkCalendar>(std::move(calendar).value());
   auto catalog = domain::Catalog::Load(rt->catalog_dir_);
   if (!catalog.ok()) return core::InvalidArgument(catalog.error().message, "data.dir");
   rt->catalog_ = std::make_unique<domain::Catalog>(std::move(catalog).value());
@@ -91,7 +122,11 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
     return e;
   }
   rt->db_ = std::move(db).value();
-  TRY(rt->db_->Migrate());
+  if (c.store.migration_url.empty()) {
+    TRY(rt->db_->Migrate());
+  } else {
+    TRY(MigrateAsOwner(c.store));
+  }
 
   domain::AuthPolicy policy;
   policy.idle_timeout_ms = c.auth.idle_timeout_s * 1000;
@@ -105,6 +140,9 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
     policy.hash_params.opslimit = static_cast<unsigned long long>(c.auth.argon2_ops);
   if (c.auth.argon2_mem_kib > 0)
     policy.hash_params.memlimit = static_cast<std::size_t>(c.auth.argon2_mem_kib) * 1024;
+  rt->field_cipher_ = std::make_unique<crypto::FieldCipher>(
+      TRY(domain::EnsureFieldKey(*rt->db_, rt->data_dir_ / "field-key")));
+  policy.field_cipher = rt->field_cipher_.get();
   auto log =
       record::Log::Open(*rt->db_, rt->clock_, TRY(record::ParseHashAlgorithm(c.record.hash)));
   if (!log.ok()) return std::move(log).error();
@@ -173,7 +211,8 @@ core::Status Runtime::Serve() {
                         .record = record_.get(),
                         .verify = verify_job_.get(),
                         .evidence = evidence_.get(),
-                        .witnesses = &witnesses},
+                        .witnesses = &witnesses,
+                        .calendar = calendar_.get()},
                        {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute)});
   http::Server server(so, router, http::MakeHooks(*accounts_, *db_));
   TRY(server.Start());

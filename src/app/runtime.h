@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "core/calendar.h"
 #include "core/clock.h"
 #include "core/regions.h"
 #include "crypto/sign.h"
@@ -63,11 +64,13 @@ class Runtime {
   std::filesystem::path catalog_dir_;  // shipped data
   core::SystemClock clock_;
   std::unique_ptr<core::RegionCatalogue> regions_;
+  std::unique_ptr<core::WorkCalendar> calendar_;  // <data.dir>/calendar
   std::unique_ptr<domain::Catalog> catalog_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<record::Log> log_;
   std::unique_ptr<domain::Accounts> accounts_;
   std::unique_ptr<crypto::PrivateKey> signing_key_;
+  std::unique_ptr<crypto::FieldCipher> field_cipher_;  // <data>/field-key
   std::unique_ptr<domain::RecordAccess> record_;
   std::unique_ptr<domain::RecordVerifyJob> verify_job_;
   std::unique_ptr<domain::EvidenceCatalog> evidence_catalog_;

@@ -9,28 +9,14 @@
 #include <vector>
 
 #include "core/encoding.h"
+#include "crypto/kat_test_support.h"
 
 namespace lvyuan::crypto {
 namespace {
 
-const std::string kVectorDir = std::string(LVYUAN_SOURCE_ROOT) + "/tests/data/smcrypto";
-
-boost::json::value LoadJson(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot open " << path;
-  std::ostringstream text;
-  text << in.rdbuf();
-  boost::system::error_code error;
-  boost::json::value value = boost::json::parse(text.str(), error);
-  EXPECT_FALSE(error) << path << ": " << error.message();
-  return value;
-}
-
-std::vector<std::uint8_t> Unhex(const boost::json::value& value) {
-  auto bytes = core::HexDecode(value.as_string());
-  EXPECT_TRUE(bytes.ok()) << value;
-  return bytes.ok() ? *bytes : std::vector<std::uint8_t>{};
-}
+using testing::kVectorDir;
+using testing::LoadJson;
+using testing::UnhexJson;
 
 std::string Hex(const Digest& digest) { return core::HexEncode(digest); }
 
@@ -48,7 +34,7 @@ TEST(HashTest, Sm3MatchesEveryKnownAnswerVector) {
   const auto& vectors = kats.at("sm3").as_array();
   ASSERT_EQ(vectors.size(), 6u);
   for (const auto& v : vectors) {
-    const std::vector<std::uint8_t> message = Unhex(v.at("msg_hex"));
+    const std::vector<std::uint8_t> message = UnhexJson(v.at("msg_hex"));
     EXPECT_EQ(Hex(Sm3(message)), v.at("digest_hex").as_string()) << v.at("desc");
     EXPECT_EQ(Hash(HashAlgorithm::kSm3, message), Sm3(message));
   }
@@ -59,7 +45,7 @@ TEST(HashTest, HmacSm3MatchesGmT0042Vectors) {
   const auto& vectors = kats.at("hmac_sm3").as_array();
   ASSERT_EQ(vectors.size(), 4u);
   for (const auto& v : vectors) {
-    EXPECT_EQ(Hex(HmacSm3(Unhex(v.at("key_hex")), Unhex(v.at("msg_hex")))),
+    EXPECT_EQ(Hex(HmacSm3(UnhexJson(v.at("key_hex")), UnhexJson(v.at("msg_hex")))),
               v.at("mac_hex").as_string())
         << v.at("desc");
   }
@@ -74,8 +60,8 @@ TEST(HashTest, HmacSm3AgreesWithWycheproof) {
   for (const auto& group : suite.at("testGroups").as_array()) {
     const auto tag_bytes = static_cast<std::size_t>(group.at("tagSize").as_int64() / 8);
     for (const auto& test : group.at("tests").as_array()) {
-      const Digest mac = HmacSm3(Unhex(test.at("key")), Unhex(test.at("msg")));
-      const std::vector<std::uint8_t> tag = Unhex(test.at("tag"));
+      const Digest mac = HmacSm3(UnhexJson(test.at("key")), UnhexJson(test.at("msg")));
+      const std::vector<std::uint8_t> tag = UnhexJson(test.at("tag"));
       const bool verifies =
           tag_bytes <= mac.size() &&
           ConstantTimeEqual(std::span<const std::uint8_t>(mac.data(), tag_bytes), tag);

@@ -1,6 +1,5 @@
 #include "crypto/sign.h"
 
-#include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -12,11 +11,8 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +20,7 @@
 
 #include "core/encoding.h"
 #include "crypto/hash.h"
+#include "crypto/secret_file.h"
 
 namespace lvyuan::crypto {
 
@@ -49,36 +46,6 @@ using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_clear_free>>;
 using BnCtxPtr = std::unique_ptr<BN_CTX, Deleter<BN_CTX_free>>;
 using GroupPtr = std::unique_ptr<EC_GROUP, Deleter<EC_GROUP_free>>;
 using PointPtr = std::unique_ptr<EC_POINT, Deleter<EC_POINT_free>>;
-
-// Private key material passes through these buffers: wipe them on the way
-// out.
-void Cleanse(std::string& text) {
-  if (!text.empty()) {
-    OPENSSL_cleanse(text.data(), text.size());
-  }
-}
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() { Close(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Returns close(2)'s result so writers can notice a failed final flush.
-  int Close() {
-    int result = 0;
-    if (fd_ >= 0) {
-      result = ::close(fd_);
-      fd_ = -1;
-    }
-    return result;
-  }
-
- private:
-  int fd_;
-};
 
 [[noreturn]] void FailOpenSsl(const char* what) {
   std::fprintf(stderr, "lvyuan: OpenSSL failure in %s\n", what);
@@ -225,55 +192,6 @@ bool VerifyWith(EVP_PKEY* key, SignatureAlgorithm algorithm, std::string_view sm
                               DataOrEmpty(message), message.size()) == 1;
   TakeOpenSslErrors();
   return ok;
-}
-
-std::string ModeText(mode_t mode) {
-  std::array<char, 8> text{};
-  std::snprintf(text.data(), text.size(), "%04o", static_cast<unsigned>(mode & 07777));
-  return text.data();
-}
-
-core::Error IoError(const char* what, const std::filesystem::path& path, int error_number) {
-  return core::Unavailable(std::string(what) + " " + path.string() + "：" +
-                           std::strerror(error_number));
-}
-
-core::Status WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t written = ::write(fd, data.data(), data.size());
-    if (written < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return core::Unavailable(std::string("写入私钥文件失败：") + std::strerror(errno));
-    }
-    data.remove_prefix(static_cast<std::size_t>(written));
-  }
-  return core::Ok();
-}
-
-// Moves `from` to `to` unless `to` exists. renameat2(RENAME_NOREPLACE) does
-// that in one step; on file systems without it, link(2) also refuses an
-// existing name and the temporary name is then removed.
-int MoveNoReplace(const std::string& from, const std::string& to) {
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
-    return 0;
-  }
-  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
-    return errno;
-  }
-  if (::link(from.c_str(), to.c_str()) != 0) {
-    return errno;
-  }
-  ::unlink(from.c_str());
-  return 0;
-}
-
-void SyncDirectory(const std::filesystem::path& directory) {
-  FileDescriptor fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.valid()) {
-    ::fsync(fd.get());
-  }
 }
 
 }  // namespace
@@ -486,48 +404,8 @@ core::Result<PrivateKey> PrivateKey::FromEd25519Seed(std::span<const std::uint8_
 }
 
 core::Result<PrivateKey> PrivateKey::LoadFile(const std::filesystem::path& path) {
-  constexpr off_t kMaxKeyFileBytes = 64 * 1024;
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) {
-      return core::NotFound("私钥文件不存在：" + path.string());
-    }
-    return IoError("无法打开私钥文件", path, errno);
-  }
-  // fstat on the open descriptor: the mode checked is the file read.
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) {
-    return IoError("无法读取私钥文件属性", path, errno);
-  }
-  if (!S_ISREG(info.st_mode)) {
-    return core::InvalidArgument("私钥路径不是普通文件：" + path.string());
-  }
-  if ((info.st_mode & 077) != 0) {
-    return core::FailedPrecondition("私钥文件 " + path.string() + " 的权限为 " +
-                                    ModeText(info.st_mode) +
-                                    "，同组或其他用户可以访问；请执行 chmod 600 后重试");
-  }
-  if (info.st_size > kMaxKeyFileBytes) {
-    return core::InvalidArgument("私钥文件过大：" + path.string());
-  }
-  std::string pem(static_cast<std::size_t>(info.st_size), '\0');
-  std::size_t filled = 0;
-  while (filled < pem.size()) {
-    const ssize_t got = ::read(fd.get(), pem.data() + filled, pem.size() - filled);
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
-    if (got < 0) {
-      const int error_number = errno;
-      Cleanse(pem);
-      return IoError("读取私钥文件失败", path, error_number);
-    }
-    if (got == 0) {
-      break;
-    }
-    filled += static_cast<std::size_t>(got);
-  }
-  pem.resize(filled);
+  constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+  std::string pem = TRY(ReadSecretFile(path, kMaxKeyFileBytes, "私钥文件"));
   auto key = FromPem(pem);
   Cleanse(pem);
   return key;
@@ -543,45 +421,10 @@ std::string PrivateKey::ToPem() const {
 }
 
 core::Status PrivateKey::SaveFile(const std::filesystem::path& path) const {
-  std::error_code error;
-  if (std::filesystem::symlink_status(path, error).type() !=
-      std::filesystem::file_type::not_found) {
-    return core::AlreadyExists("私钥文件已存在，不会覆盖：" + path.string(), "path");
-  }
-  const std::filesystem::path directory =
-      path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  // Built with += : g++ 12 -O2 warns falsely (-Wrestrict) about "." + string.
-  std::string name = ".";
-  name += path.filename().string();
-  name += ".tmp-XXXXXX";
-  std::string temporary = (directory / name).string();
-  // mkstemp creates the file with mode 0600 and O_EXCL.
-  FileDescriptor fd(::mkstemp(temporary.data()));
-  if (!fd.valid()) {
-    return IoError("无法在目录中创建临时文件", directory, errno);
-  }
   std::string pem = ToPem();
-  core::Status written = WriteAll(fd.get(), pem);
+  core::Status written = WriteSecretFile(path, pem, "私钥文件");
   Cleanse(pem);
-  if (written.ok() && (::fchmod(fd.get(), 0600) != 0 || ::fsync(fd.get()) != 0)) {
-    written = IoError("无法同步私钥文件", temporary, errno);
-  }
-  if (fd.Close() != 0 && written.ok()) {
-    written = IoError("无法关闭私钥文件", temporary, errno);
-  }
-  if (!written.ok()) {
-    ::unlink(temporary.c_str());
-    return written;
-  }
-  if (const int move_error = MoveNoReplace(temporary, path.string()); move_error != 0) {
-    ::unlink(temporary.c_str());
-    if (move_error == EEXIST) {
-      return core::AlreadyExists("私钥文件已存在，不会覆盖：" + path.string(), "path");
-    }
-    return IoError("无法写入私钥文件", path, move_error);
-  }
-  SyncDirectory(directory);
-  return core::Ok();
+  return written;
 }
 
 core::Result<std::vector<std::uint8_t>> PrivateKey::Sign(

@@ -15,29 +15,15 @@
 
 #include "core/encoding.h"
 #include "crypto/hash.h"
+#include "crypto/kat_test_support.h"
 #include "crypto/random.h"
 
 namespace lvyuan::crypto {
 namespace {
 
-const std::string kVectorDir = std::string(LVYUAN_SOURCE_ROOT) + "/tests/data/smcrypto";
-
-boost::json::value LoadJson(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot open " << path;
-  std::ostringstream text;
-  text << in.rdbuf();
-  boost::system::error_code error;
-  boost::json::value value = boost::json::parse(text.str(), error);
-  EXPECT_FALSE(error) << path << ": " << error.message();
-  return value;
-}
-
-std::vector<std::uint8_t> Unhex(std::string_view hex) {
-  auto bytes = core::HexDecode(hex);
-  EXPECT_TRUE(bytes.ok()) << hex;
-  return bytes.ok() ? *bytes : std::vector<std::uint8_t>{};
-}
+using testing::kVectorDir;
+using testing::LoadJson;
+using testing::Unhex;
 
 std::vector<std::uint8_t> JsonHex(const boost::json::value& value) {
   return Unhex(std::string_view(value.as_string()));

@@ -207,6 +207,20 @@ Principal Accounts::PrincipalFor(const store::UserRecord& user) const {
   return p;
 }
 
+std::string Accounts::SealTotpSecret(std::int64_t user_id, const std::string& base32) const {
+  if (policy_.field_cipher == nullptr) return base32;
+  return policy_.field_cipher->Seal(base32, "totp:" + std::to_string(user_id));
+}
+
+Result<std::string> Accounts::OpenTotpSecret(std::int64_t user_id,
+                                             const std::string& stored) const {
+  if (!crypto::FieldCipher::IsSealed(stored)) return stored;  // stored before sealing existed
+  if (policy_.field_cipher == nullptr) {
+    return core::FailedPrecondition("动态口令密钥已加密存储，但未配置字段密钥");
+  }
+  return policy_.field_cipher->Open(stored, "totp:" + std::to_string(user_id));
+}
+
 Status Accounts::AppendAudit(store::Conn& conn, const Principal* who, std::string_view action,
                              std::string_view object_type, std::string_view object_id,
                              std::string_view outcome, const RequestMeta& meta, json::object detail,
@@ -270,7 +284,10 @@ Result<LoginOutput> Accounts::Login(const LoginInput& input, const RequestMeta& 
     if (input.totp.empty()) {
       totp_missing = true;
     } else {
-      auto key = core::Base32Decode(*user->totp_secret);
+      // A secret that does not open (another field key) verifies nothing.
+      auto secret = OpenTotpSecret(user->id, *user->totp_secret);
+      auto key = secret.ok() ? core::Base32Decode(*secret)
+                             : core::Result<std::vector<std::uint8_t>>(secret.error());
       if (key.ok()) {
         totp_step = crypto::VerifyTotp(*key, input.totp, now / 1000);
       }
@@ -526,7 +543,7 @@ Result<TotpSetup> Accounts::BeginTotpEnrolment(const Principal& who, const Reque
     if (user->totp_enabled) {
       return core::FailedPrecondition("已绑定动态口令；如需更换请联系管理员重置");
     }
-    user->totp_pending_secret = out.secret_base32;
+    user->totp_pending_secret = SealTotpSecret(user->id, out.secret_base32);
     user->updated_at = now;
     TRY(store::UpdateUser(conn, *user));
     return AppendAudit(conn, &who, "user.totp.begin", "user", std::to_string(who.user_id), "ok",
@@ -546,7 +563,8 @@ Status Accounts::ConfirmTotpEnrolment(const Principal& who, std::string_view cod
     if (!user->totp_pending_secret) {
       return core::FailedPrecondition("请先获取动态口令密钥", "code");
     }
-    auto key = TRY(core::Base32Decode(*user->totp_pending_secret));
+    const std::string secret = TRY(OpenTotpSecret(user->id, *user->totp_pending_secret));
+    auto key = TRY(core::Base32Decode(secret));
     auto step = crypto::VerifyTotp(key, code, now / 1000);
     if (!step) return core::InvalidArgument("动态口令不正确，请核对手机上的 6 位数字", "code");
     user->totp_secret = user->totp_pending_secret;

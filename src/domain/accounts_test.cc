@@ -29,6 +29,7 @@ class AccountsTest : public ::testing::Test {
     ASSERT_TRUE(catalog_ && regions_);
     AuthPolicy policy;
     policy.hash_params = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
+    policy.field_cipher = &field_cipher_;
     log_ = std::move(record::Log::Open(*db_, clock_, crypto::HashAlgorithm::kSm3).value());
     accounts_ = std::make_unique<Accounts>(*db_, *catalog_, *regions_, clock_, *log_, policy);
     ASSERT_TRUE(accounts_->Initialize().ok());
@@ -53,6 +54,18 @@ class AccountsTest : public ::testing::Test {
     db_.reset();
     std::filesystem::remove_all(dir_);
   }
+
+  std::optional<store::UserRecord> StoredUser(std::string_view username) {
+    std::optional<store::UserRecord> user;
+    EXPECT_TRUE(db_->Read([&](store::Conn& conn) -> Status {
+                     user = TRY(store::FindUserByName(conn, username));
+                     return core::Ok();
+                   })
+                    .ok());
+    return user;
+  }
+
+  crypto::FieldCipher field_cipher_ = crypto::FieldCipher::Generate();
 
   Principal LoginAs(std::string_view username) {
     auto out = accounts_->Login({std::string(username), std::string(kPassword), ""}, meta_);
@@ -176,6 +189,13 @@ TEST_F(AccountsTest, TotpEnrolmentThenLoginNeedsAFreshCode) {
   ASSERT_TRUE(key.ok());
   std::string code = crypto::Totp(*key, clock_.NowMs() / 1000);
   ASSERT_TRUE(accounts_->ConfirmTotpEnrolment(reviewer, code, meta_).ok());
+  // At rest the secret is sealed under the field key, bound to the user.
+  auto stored = StoredUser("hzhb_reviewer");
+  ASSERT_TRUE(stored && stored->totp_secret);
+  EXPECT_TRUE(crypto::FieldCipher::IsSealed(*stored->totp_secret));
+  EXPECT_EQ(stored->totp_secret->find(setup->secret_base32), std::string::npos);
+  EXPECT_EQ(field_cipher_.Open(*stored->totp_secret, "totp:" + std::to_string(stored->id)).value(),
+            setup->secret_base32);
 
   auto no_code = accounts_->Login({"hzhb_reviewer", std::string(kPassword), ""}, meta_);
   ASSERT_FALSE(no_code.ok());
@@ -187,6 +207,17 @@ TEST_F(AccountsTest, TotpEnrolmentThenLoginNeedsAFreshCode) {
   clock_.Advance(30'000);
   std::string next = crypto::Totp(*key, clock_.NowMs() / 1000);
   EXPECT_TRUE(accounts_->Login({"hzhb_reviewer", std::string(kPassword), next}, meta_).ok());
+}
+
+TEST_F(AccountsTest, TotpSecretsStoredBeforeSealingStillVerify) {
+  auto user = StoredUser("hzhb_reviewer");
+  ASSERT_TRUE(user);
+  const std::string secret = core::Base32Encode(crypto::NewTotpSecret());
+  user->totp_secret = secret;  // as an older version stored it
+  user->totp_enabled = true;
+  ASSERT_TRUE(db_->Write([&](store::Conn& conn) { return store::UpdateUser(conn, *user); }).ok());
+  const std::string code = crypto::Totp(core::Base32Decode(secret).value(), clock_.NowMs() / 1000);
+  EXPECT_TRUE(accounts_->Login({"hzhb_reviewer", std::string(kPassword), code}, meta_).ok());
 }
 
 TEST_F(AccountsTest, PasswordPolicyNamesTheField) {

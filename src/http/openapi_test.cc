@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "core/calendar.h"
 #include "core/clock.h"
 #include "core/regions.h"
 #include "domain/accounts.h"
@@ -145,11 +146,15 @@ class OpenApiTest : public ::testing::Test {
     evidence_ =
         std::make_unique<domain::Evidence>(*db_, *log_, *blobs_, *evidence_catalog_, clock_);
     verify_ = std::make_unique<domain::RecordVerifyJob>(*db_, *log_, clock_, dir_ / "files");
+    auto calendar = core::WorkCalendar::Load(SourceRoot() / "data/calendar");
+    ASSERT_TRUE(calendar.ok()) << calendar.error().ToString();
+    calendar_ = std::make_unique<core::WorkCalendar>(std::move(calendar).value());
     RegisterRoutes(router_,
                    {.accounts = *accounts_,
                     .record = record_.get(),
                     .verify = verify_.get(),
-                    .evidence = evidence_.get()},
+                    .evidence = evidence_.get(),
+                    .calendar = calendar_.get()},
                    {});
 
     std::string error;
@@ -186,6 +191,7 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<domain::EvidenceCatalog> evidence_catalog_;
   std::unique_ptr<record::BlobStore> blobs_;
   std::unique_ptr<domain::Evidence> evidence_;
+  std::unique_ptr<core::WorkCalendar> calendar_;
   Router router_;
   Operations documented_;
 };

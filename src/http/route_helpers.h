@@ -51,9 +51,11 @@ inline boost::json::object PageJson(const domain::Page<T>& page,
 }
 
 struct Services;
-// The route groups RegisterRoutes adds (record_routes.cc, evidence_routes.cc).
+// The route groups RegisterRoutes adds (record_routes.cc, evidence_routes.cc,
+// calendar_routes.cc).
 void AddRecordRoutes(Router& router, const Services& services);
 void AddEvidenceRoutes(Router& router, const Services& services);
+void AddCalendarRoutes(Router& router, const Services& services);
 
 // Parses stored JSON text; `fallback` if it does not parse.
 boost::json::value ParsedOr(const std::string& text, boost::json::value fallback);

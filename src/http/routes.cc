@@ -124,6 +124,7 @@ void RegisterRoutes(Router& router, const Services& services, const ApiOptions& 
   domain::Accounts& accounts = services.accounts;
   if (services.record) AddRecordRoutes(router, services);
   if (services.evidence) AddEvidenceRoutes(router, services);
+  if (services.calendar) AddCalendarRoutes(router, services);
   auto limiter = std::make_shared<RateLimiter>(
       RateLimiterOptions{.capacity = static_cast<double>(options.login_rate_per_minute),
                          .refill_per_second = options.login_rate_per_minute / 60.0,

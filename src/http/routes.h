@@ -10,6 +10,10 @@
 #include "http/router.h"
 #include "http/server.h"
 
+namespace lvyuan::core {
+class WorkCalendar;
+}
+
 namespace lvyuan::domain {
 class RecordAccess;
 class RecordVerifyJob;
@@ -37,6 +41,8 @@ struct Services {
   // The witnesses whose cosignatures are accepted; null accepts none (the
   // cosignature route then answers 403).
   record::WitnessRegistry* witnesses = nullptr;
+  // The working-day calendar; null leaves out the /api/v1/calendar routes.
+  const core::WorkCalendar* calendar = nullptr;
 };
 
 // Adds every /api/v1 and /api/public route to `router`: the one route table
