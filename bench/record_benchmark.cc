@@ -16,6 +16,9 @@
 //   build/bench/bench/lvyuan_record_benchmark [--threads 16] [--actions 20000]
 //       [--events 10000000] [--proofs 10000] [--dir D] [--only append|proof]
 //       [--keep 1]   (keep the 10M-event database in D/lvyuan-proof-bench and reuse it)
+//       [--store-url postgresql://…]  (append only: also run it against that
+//       PostgreSQL database, whose public schema it empties first — give it a
+//       throw-away database, e.g. from scripts/pg-test-cluster)
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -25,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -51,7 +55,8 @@ struct Settings {
   int proofs = 10000;
   std::filesystem::path dir = std::filesystem::temp_directory_path();
   std::string only;
-  bool keep = false;  // keep (and reuse) the big proof database
+  bool keep = false;      // keep (and reuse) the big proof database
+  std::string store_url;  // a PostgreSQL database to run the append benchmark on too
 };
 
 [[noreturn]] void Die(const std::string& what, const core::Error& e) {
@@ -71,6 +76,19 @@ std::unique_ptr<store::Database> OpenDb(const std::filesystem::path& file, int m
   return db;
 }
 
+// A PostgreSQL database emptied and migrated afresh.
+std::unique_ptr<store::Database> OpenEmptiedPostgres(const std::string& url) {
+  auto db = Must(store::Open({.url = url, .reader_pool_size = 2}), "open postgresql");
+  Must(db->Write([](store::Conn& conn) -> core::Status {
+    TRY(conn.Exec("DROP SCHEMA public CASCADE"));
+    TRY(conn.Exec("CREATE SCHEMA public"));
+    return core::Ok();
+  }),
+       "empty postgresql");
+  Must(db->Migrate(), "migrate postgresql");
+  return db;
+}
+
 // CPU seconds (user + system) used by the whole process so far.
 double ProcessCpuSeconds() {
   rusage usage{};
@@ -87,10 +105,17 @@ struct AppendOutcome {
   double commits = 0;     // actions per write transaction
 };
 
-AppendOutcome Append(const Settings& s, const std::filesystem::path& dir, int max_batch) {
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  auto db = OpenDb(dir / "record.db", max_batch);
+// On the SQLite file dir/record.db, or on `postgres_url` when not empty.
+AppendOutcome Append(const Settings& s, const std::filesystem::path& dir, int max_batch,
+                     const std::string& postgres_url = {}) {
+  std::unique_ptr<store::Database> db;
+  if (postgres_url.empty()) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    db = OpenDb(dir / "record.db", max_batch);
+  } else {
+    db = OpenEmptiedPostgres(postgres_url);
+  }
   core::SystemClock clock;
   auto log = Must(record::Log::Open(*db, clock, crypto::HashAlgorithm::kSm3), "log");
   std::atomic<int> next{0};
@@ -144,6 +169,8 @@ void RunAppend(const Settings& s) {
   const AppendOutcome grouped = Append(s, base / "grouped", 256);
   const AppendOutcome single = Append(s, base / "single", 1);
   std::filesystem::remove_all(base);
+  std::optional<AppendOutcome> postgres;
+  if (!s.store_url.empty()) postgres = Append(s, {}, 1, s.store_url);
   std::printf("append: %d threads, %d actions (Log::Append, WAL, synchronous=FULL)\n", s.threads,
               s.actions);
   std::printf("  %-20s %12s %16s %18s\n", "", "actions/s", "CPU us/action", "actions/commit");
@@ -152,6 +179,10 @@ void RunAppend(const Settings& s) {
     std::printf("  %-20s %12.0f %16.1f %18.1f\n", label, o.rate, o.cpu_micros, o.commits);
   }
   std::printf("  ratio                %11.1fx\n", grouped.rate / single.rate);
+  if (postgres) {
+    std::printf("  %-20s %12.0f %16.1f   (one transaction per Write, synchronous_commit=on)\n",
+                "PostgreSQL", postgres->rate, postgres->cpu_micros);
+  }
 }
 
 void RunProof(const Settings& s) {
@@ -258,6 +289,8 @@ int main(int argc, char** argv) {
       s.dir = value;
     else if (flag == "--only")
       s.only = value;
+    else if (flag == "--store-url")
+      s.store_url = value;
     else if (flag == "--keep")
       s.keep = value == "1" || value == "yes";
     else {
