@@ -164,7 +164,6 @@ const en: Messages<typeof zhCN> = {
     permissions: 'Permissions',
     requiresTotp: 'Requires 2FA',
     assignable: 'Assignable',
-    downloadObjectBundle: 'Export the evidence bundle of {object}',
     readOnlyHint: 'Roles and permissions are built in and shown here for reference.',
   },
   tokens: {
@@ -207,6 +206,7 @@ const en: Messages<typeof zhCN> = {
       denied: 'Denied',
       failed: 'Failed',
     },
+    downloadObjectBundle: 'Export the evidence bundle of {object}',
     readOnlyHint: 'The audit log is append-only: entries cannot be changed or deleted.',
     unit: "Actor's unit",
     unitId: 'Unit ID',

@@ -1,3 +1,5 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import zhCN from './zh-CN'
 import en from './en'
@@ -24,6 +26,29 @@ describe('locales', () => {
         expect((v as string).trim()).not.toBe('')
       }
     }
+  })
+
+  it('have every message the source code asks for by a literal key', () => {
+    const root = join(__dirname, '..')
+    const files: string[] = []
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name)
+        if (statSync(path).isDirectory()) walk(path)
+        else if (/\.(vue|ts)$/.test(name) && !/\.spec\.ts$/.test(name)) files.push(path)
+      }
+    }
+    walk(root)
+    const known = new Set(keys(zhCN))
+    const missing: string[] = []
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8')
+      for (const m of text.matchAll(/\bt\(\s*'([a-zA-Z][\w]*(?:\.[\w]+)+)'/g)) {
+        if (!known.has(m[1])) missing.push(`${file.slice(root.length + 1)}: ${m[1]}`)
+      }
+    }
+    expect(files.length).toBeGreaterThan(20)
+    expect(missing).toEqual([])
   })
 
   it('use the same named placeholders in both languages', () => {

@@ -159,7 +159,6 @@ const zhCN = {
     permissions: '权限',
     requiresTotp: '需双因素认证',
     assignable: '可分配',
-    downloadObjectBundle: '导出 {object} 的证据包',
     readOnlyHint: '角色与权限由系统内置，此处仅供查看。',
   },
   tokens: {
@@ -202,6 +201,7 @@ const zhCN = {
       denied: '拒绝',
       failed: '失败',
     },
+    downloadObjectBundle: '导出 {object} 的证据包',
     readOnlyHint: '审计日志只可追加，不可修改或删除。',
     unit: '操作人单位',
     unitId: '单位 ID',
