@@ -214,10 +214,6 @@ core::Result<ObjectRecordPage> RecordAccess::ObjectRecord(const Principal& who,
         page.items.push_back({.event = std::move(e), .canonical = {}, .proof = {}});
     }
     if (page.items.empty()) return core::Ok();
-    if (before_seq == 0) {
-      const Visibility visible = TRY(VisibilityOf(conn, who, object_type, object_id));
-      page.exportable = visible.all_visible;
-    }
     record::EventInput view;
     view.actor = ActorOf(who);
     view.action = "record.view";
@@ -243,6 +239,11 @@ core::Result<ObjectRecordPage> RecordAccess::ObjectRecord(const Principal& who,
       }
     }
     if (checkpoint) page.checkpoint = TRY(ViewOf(conn, std::move(*checkpoint)));
+    // Scanning every event of the object is a read: not while holding the
+    // writer above.
+    if (before_seq == 0) {
+      page.exportable = TRY(VisibilityOf(conn, who, object_type, object_id)).all_visible;
+    }
     return core::Ok();
   }));
   return page;

@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "store/active_transactions.h"
+
 namespace lvyuan::store::postgres {
 
 using core::Error;
@@ -96,27 +98,9 @@ Error MapSqlState(const std::string& state, std::string message) {
   return core::Internal(std::move(message));
 }
 
-Error NestedTransactionError() {
-  return core::Internal(
-      "nested transaction: Write/Read called from inside a Write/Read callback of the same "
-      "database on the same thread");
-}
-
-// The databases whose Write/Read/Migrate is running on this thread.
-thread_local std::vector<const PostgresDatabase*> t_active_databases;
-
-bool IsActiveOnThisThread(const PostgresDatabase* database) {
-  return std::find(t_active_databases.begin(), t_active_databases.end(), database) !=
-         t_active_databases.end();
-}
-
-class ActiveGuard {
- public:
-  explicit ActiveGuard(const PostgresDatabase* database) { t_active_databases.push_back(database); }
-  ~ActiveGuard() { t_active_databases.pop_back(); }
-  ActiveGuard(const ActiveGuard&) = delete;
-  ActiveGuard& operator=(const ActiveGuard&) = delete;
-};
+using internal::ActiveGuard;
+using internal::IsActiveOnThisThread;
+using internal::NestedTransactionError;
 
 // The cast that fixes the type of a parameter holding value ("" to let the
 // server infer it).

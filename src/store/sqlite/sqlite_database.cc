@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "store/active_transactions.h"
+
 namespace lvyuan::store::sqlite {
 
 using core::Error;
@@ -59,27 +61,9 @@ Error MapError(int code, std::string message) {
 
 Error LastError(sqlite3* db) { return MapError(sqlite3_extended_errcode(db), sqlite3_errmsg(db)); }
 
-Error NestedTransactionError() {
-  return core::Internal(
-      "nested transaction: Write/Read called from inside a Write/Read callback of the same "
-      "database on the same thread");
-}
-
-// The databases whose Write/Read/Migrate is running on this thread, innermost last.
-thread_local std::vector<const SqliteDatabase*> t_active_databases;
-
-bool IsActiveOnThisThread(const SqliteDatabase* database) {
-  return std::find(t_active_databases.begin(), t_active_databases.end(), database) !=
-         t_active_databases.end();
-}
-
-class ActiveGuard {
- public:
-  explicit ActiveGuard(const SqliteDatabase* database) { t_active_databases.push_back(database); }
-  ~ActiveGuard() { t_active_databases.pop_back(); }
-  ActiveGuard(const ActiveGuard&) = delete;
-  ActiveGuard& operator=(const ActiveGuard&) = delete;
-};
+using internal::ActiveGuard;
+using internal::IsActiveOnThisThread;
+using internal::NestedTransactionError;
 
 // Resets a statement and drops its bindings (which point into the caller's
 // parameters) however the use ends.
