@@ -49,7 +49,7 @@ void PrintCounts(const record::VerifyReport& r, std::ostream& out) {
 }  // namespace
 
 int RunAuditVerify(store::Database& db, const std::filesystem::path& files_root, std::ostream& out,
-                   std::ostream& err, bool progress_bar) {
+                   std::ostream& err, bool progress_bar, record::VerifyReport* report_out) {
   record::ProgressFn progress;
   if (progress_bar) {
     progress = [&err](std::uint64_t done, std::uint64_t total) {
@@ -63,6 +63,7 @@ int RunAuditVerify(store::Database& db, const std::filesystem::path& files_root,
     return kAuditCannotRun;
   }
   const record::VerifyReport& r = *report;
+  if (report_out != nullptr) *report_out = r;
   if (r.ok()) {
     out << "记录校验通过 record verified\n";
     PrintCounts(r, out);

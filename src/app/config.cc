@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -16,12 +17,13 @@ using core::InvalidArgument;
 using StringRef = std::string& (*)(Config&);
 using IntegerRef = std::int64_t& (*)(Config&);
 using BooleanRef = bool& (*)(Config&);
+using StringListRef = std::vector<std::string>& (*)(Config&);
 
 // One configuration key: where it lives in Config, its bounds and its text.
 struct KeyDef {
   std::string_view section;
   std::string_view key;
-  std::variant<StringRef, IntegerRef, BooleanRef> target;
+  std::variant<StringRef, IntegerRef, BooleanRef, StringListRef> target;
   std::string_view description;
   std::int64_t min = 0;  // integers: inclusive bounds
   std::int64_t max = 0;
@@ -83,6 +85,12 @@ const std::vector<KeyDef>& KeyTable() {
        0,
        {},
        true},
+      {"store", "replica_urls",
+       StringListRef([](Config& c) -> std::vector<std::string>& { return c.store.replica_urls; }),
+       "PostgreSQL: streaming replicas (postgresql:// URLs) that serve reads which may lag a "
+       "few seconds (the public record's key, checkpoints and proofs); writes and every other "
+       "read go to store.url. Round robin; a replica that does not answer is skipped and the "
+       "primary serves the read."},
       {"store", "reader_pool",
        IntegerRef([](Config& c) -> std::int64_t& { return c.store.reader_pool; }),
        "Read-only connections kept open beside the one writer connection.", 1, 64},
@@ -192,8 +200,10 @@ std::string_view TypeWord(const KeyDef& def) {
       return "字符串";
     case 1:
       return "整数";
-    default:
+    case 2:
       return "布尔值（true 或 false）";
+    default:
+      return "字符串数组";
   }
 }
 
@@ -230,12 +240,60 @@ core::Status ApplyTomlValue(Config& config, const KeyDef& def, const toml::node&
       std::get<IntegerRef>(def.target)(config) = node.as_integer()->get();
       return core::Ok();
     }
-    default: {
+    case 2: {
       if (!node.is_boolean()) return TypeError(where, def);
       std::get<BooleanRef>(def.target)(config) = node.as_boolean()->get();
       return core::Ok();
     }
+    default: {
+      const toml::array* array = node.as_array();
+      if (array == nullptr) return TypeError(where, def);
+      std::vector<std::string> values;
+      for (const toml::node& item : *array) {
+        if (!item.is_string()) return TypeError(where, def);
+        values.push_back(item.as_string()->get());
+      }
+      std::get<StringListRef>(def.target)(config) = std::move(values);
+      return core::Ok();
+    }
   }
+}
+
+// "a://x, b://y,,c://z" -> {"a://x", "b://y", "c://z"}: split at the commas
+// that begin another URL (a scheme and "://" follows), so the host list of a
+// multi-host URL ("postgresql://h1:1,h2:2/db") stays whole; spaces trimmed,
+// empty entries dropped.
+std::vector<std::string> SplitUrlList(std::string_view text) {
+  auto trim = [](std::string_view item) {
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) {
+      item.remove_prefix(1);
+    }
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) {
+      item.remove_suffix(1);
+    }
+    return item;
+  };
+  auto starts_url = [](std::string_view piece) {
+    std::size_t i = 0;
+    while (i < piece.size() && std::isalpha(static_cast<unsigned char>(piece[i]))) ++i;
+    return i > 0 && piece.substr(i, 3) == "://";
+  };
+  std::vector<std::string> out;
+  while (true) {
+    const std::size_t comma = text.find(',');
+    const std::string_view piece = trim(text.substr(0, comma));
+    if (!piece.empty()) {
+      if (out.empty() || starts_url(piece)) {
+        out.emplace_back(piece);
+      } else {
+        out.back() += ',';  // another host of the URL before
+        out.back() += piece;
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
 }
 
 core::Status ApplyFile(Config& config, const std::filesystem::path& file) {
@@ -292,6 +350,9 @@ core::Status ApplyEnv(Config& config, const GetEnv& getenv) {
         std::get<IntegerRef>(def.target)(config) = value;
         break;
       }
+      case 3:
+        std::get<StringListRef>(def.target)(config) = SplitUrlList(*text);
+        break;
       default: {
         std::string lower = *text;
         for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -352,6 +413,18 @@ core::Status Validate(Config& config) {
           "store.migration_url");
     }
   }
+  for (const std::string& replica : config.store.replica_urls) {
+    if (!is_postgres(replica)) {
+      return InvalidArgument(
+          "store.replica_urls 的每一项应为 postgresql:// 地址，实际为 \"" + replica + "\"",
+          "store.replica_urls");
+    }
+    if (!is_postgres(config.store.url)) {
+      return InvalidArgument(
+          "store.replica_urls 只用于 PostgreSQL：store.url 不是 postgresql:// 地址",
+          "store.replica_urls");
+    }
+  }
   auto [host, port] = TRY(ParseListen(config.server.listen));
   config.server.host = std::move(host);
   config.server.port = port;
@@ -377,10 +450,20 @@ std::vector<ConfigKeyInfo> ConfigKeys() {
         info.type = ConfigType::kInteger;
         info.default_value = std::to_string(std::get<IntegerRef>(def.target)(defaults));
         break;
-      default:
+      case 2:
         info.type = ConfigType::kBoolean;
         info.default_value = std::get<BooleanRef>(def.target)(defaults) ? "true" : "false";
         break;
+      default: {
+        info.type = ConfigType::kStringList;
+        std::string list;
+        for (const std::string& item : std::get<StringListRef>(def.target)(defaults)) {
+          if (!list.empty()) list += ", ";
+          list += QuoteToml(item);
+        }
+        info.default_value = "[" + list + "]";
+        break;
+      }
     }
     keys.push_back(std::move(info));
   }

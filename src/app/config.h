@@ -38,6 +38,9 @@ struct StoreConfig {
   std::string url = "var/lvyuan.db";
   // PostgreSQL: the owner role's URL for migrations; empty means url.
   std::string migration_url;
+  // PostgreSQL: streaming replicas that serve lag-tolerant reads
+  // (Database::ReadMayLag); empty: every read goes to url.
+  std::vector<std::string> replica_urls;
   std::int64_t reader_pool = 4;
   std::int64_t busy_timeout_ms = 5000;
 };
@@ -83,13 +86,14 @@ struct Config {
   LogConfig log;
 };
 
-enum class ConfigType { kString, kInteger, kBoolean };
+// kStringList: a TOML array of strings; in the environment, comma-separated.
+enum class ConfigType { kString, kInteger, kBoolean, kStringList };
 
 struct ConfigKeyInfo {
   std::string name;  // dotted, "server.listen"
   std::string env;   // "LVYUAN_SERVER_LISTEN"
   ConfigType type;
-  std::string default_value;  // as written in TOML: "\"127.0.0.1:8080\"", "2", "false"
+  std::string default_value;  // as written in TOML: "\"127.0.0.1:8080\"", "2", "false", "[]"
   std::string description;
 };
 

@@ -221,6 +221,63 @@ TEST(ConfigTest, MigrationUrlMustBePostgresAndGoWithAPostgresStore) {
   EXPECT_EQ(sqlite_store.error().field, "store.migration_url");
 }
 
+TEST(ConfigTest, ReplicaUrlsAreEmptyByDefaultAndCommaSeparatedUrlsInTheEnvironment) {
+  auto defaults = LoadConfig(std::nullopt, FakeEnv({}));
+  ASSERT_TRUE(defaults.ok()) << defaults.error().ToString();
+  EXPECT_TRUE(defaults->store.replica_urls.empty());
+  auto config = LoadConfig(
+      std::nullopt,
+      FakeEnv({{"LVYUAN_STORE_URL", "postgresql://app@db1:5432/lvyuan"},
+               {"LVYUAN_STORE_REPLICA_URLS",
+                " postgresql://app@db2:5432/lvyuan ,,postgresql://app@db3:5432/lvyuan"}}));
+  ASSERT_TRUE(config.ok()) << config.error().ToString();
+  EXPECT_EQ(config->store.replica_urls,
+            (std::vector<std::string>{"postgresql://app@db2:5432/lvyuan",
+                                      "postgresql://app@db3:5432/lvyuan"}));
+  auto multi_host = LoadConfig(
+      std::nullopt,
+      FakeEnv({{"LVYUAN_STORE_URL", "postgresql://app@db1:5432/lvyuan"},
+               {"LVYUAN_STORE_REPLICA_URLS",
+                "postgresql://app@db1:5432,db2:5432/lvyuan?target_session_attrs=prefer-standby,"
+                "postgresql://app@db3:5432/lvyuan"}}));
+  ASSERT_TRUE(multi_host.ok()) << multi_host.error().ToString();
+  EXPECT_EQ(multi_host->store.replica_urls,
+            (std::vector<std::string>{
+                "postgresql://app@db1:5432,db2:5432/lvyuan?target_session_attrs=prefer-standby",
+                "postgresql://app@db3:5432/lvyuan"}))
+      << "the commas of a multi-host URL's host list do not split it";
+}
+
+TEST_F(ConfigFileTest, ReplicaUrlsAreATomlArrayOfStrings) {
+  auto config = LoadConfig(Write("[store]\nurl = \"postgresql://app@db1/lvyuan\"\n"
+                                 "replica_urls = [\"postgresql://app@db2/lvyuan\"]\n"),
+                           FakeEnv({}));
+  ASSERT_TRUE(config.ok()) << config.error().ToString();
+  EXPECT_EQ(config->store.replica_urls, std::vector<std::string>{"postgresql://app@db2/lvyuan"});
+  auto single = LoadConfig(Write("[store]\nurl = \"postgresql://app@db1/lvyuan\"\n"
+                                 "replica_urls = \"postgresql://app@db2/lvyuan\"\n"),
+                           FakeEnv({}));
+  ASSERT_FALSE(single.ok());
+  EXPECT_EQ(single.error().field, "store.replica_urls");
+  auto numbers = LoadConfig(Write("[store]\nurl = \"postgresql://app@db1/lvyuan\"\n"
+                                  "replica_urls = [1]\n"),
+                            FakeEnv({}));
+  ASSERT_FALSE(numbers.ok());
+  EXPECT_EQ(numbers.error().field, "store.replica_urls");
+}
+
+TEST(ConfigTest, ReplicaUrlsMustBePostgresAndGoWithAPostgresStore) {
+  auto not_postgres =
+      LoadConfig(std::nullopt, FakeEnv({{"LVYUAN_STORE_URL", "postgresql://app@db/lvyuan"},
+                                        {"LVYUAN_STORE_REPLICA_URLS", "var/replica.db"}}));
+  ASSERT_FALSE(not_postgres.ok());
+  EXPECT_EQ(not_postgres.error().field, "store.replica_urls");
+  auto sqlite_store = LoadConfig(
+      std::nullopt, FakeEnv({{"LVYUAN_STORE_REPLICA_URLS", "postgresql://app@db2/lvyuan"}}));
+  ASSERT_FALSE(sqlite_store.ok());
+  EXPECT_EQ(sqlite_store.error().field, "store.replica_urls");
+}
+
 TEST(ConfigTest, EveryKeyIsDocumentedAndEveryDocumentedKeyExists) {
   std::string docs = ReadSourceFile("docs/configuration.md");
   ASSERT_FALSE(docs.empty()) << "docs/configuration.md not found";

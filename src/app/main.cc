@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "app/audit_cli.h"
+#include "app/backup_cli.h"
 #include "app/config.h"
 #include "app/record_cli.h"
 #include "app/runtime.h"
@@ -123,6 +124,31 @@ int main(int argc, char** argv) {
   record_export->add_option("--out", export_out,
                             "bundle file or directory (default: the current directory)");
 
+  std::string backup_out, restore_from, migrate_from, migrate_to;
+  auto* backup = cli.add_subcommand(
+      "backup",
+      "Write a consistent online backup (database as SQLite, keys, evidence files, MANIFEST.json)");
+  add_common(backup);
+  backup->add_option("--out", backup_out, "backup directory to create (must not exist or be empty)")
+      ->required();
+  auto* restore = cli.add_subcommand(
+      "restore",
+      "Restore a backup into an empty data directory and store, then verify the record (exit 3 "
+      "when a file or the record fails verification)");
+  add_common(restore);
+  restore->add_option("--from", restore_from, "backup directory written by lvyuan backup")
+      ->required();
+  auto* migrate_store = cli.add_subcommand(
+      "migrate-store",
+      "Copy the database to another (empty) store and verify the record there; evidence files "
+      "stay in the data directory, which both share (exit 3 when the record fails verification)");
+  add_common(migrate_store);
+  migrate_store->add_option("--from", migrate_from, "source store: sqlite:PATH or postgresql://…")
+      ->required();
+  migrate_store
+      ->add_option("--to", migrate_to, "target store (owner role): sqlite:PATH or postgresql://…")
+      ->required();
+
   auto* user = cli.add_subcommand("user", "Manage user accounts");
   user->require_subcommand(1);
   std::string username, display_name, unit, password;
@@ -181,6 +207,16 @@ int main(int argc, char** argv) {
   if (record_witness_key->parsed()) {
     return lvyuan::app::RunWitnessKey(witness_key_file, witness_opts.create_key,
                                       witness_opts.algorithm, std::cout, std::cerr);
+  }
+
+  // Moving data: the target may not be opened as a deployment first (that
+  // would write to it), and a backup only reads its source.
+  if (backup->parsed()) return lvyuan::app::RunBackup(common, backup_out, std::cout, std::cerr);
+  if (restore->parsed()) {
+    return lvyuan::app::RunRestore(common, restore_from, std::cout, std::cerr);
+  }
+  if (migrate_store->parsed()) {
+    return lvyuan::app::RunMigrateStore(common, migrate_from, migrate_to, std::cout, std::cerr);
   }
 
   auto runtime = Runtime::Open(common, /*for_server=*/serve->parsed());

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "domain/field_key.h"
 #include "http/access_log.h"
@@ -114,11 +115,14 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
                                  "data.var_dir");
   }
   auto db = store::Open({.url = c.store.url,
+                         .replica_urls = c.store.replica_urls,
                          .reader_pool_size = static_cast<int>(c.store.reader_pool),
                          .busy_timeout_ms = static_cast<int>(c.store.busy_timeout_ms)});
   if (!db.ok()) {
     auto e = std::move(db).error();
-    if (e.code == core::ErrorCode::kInvalidArgument) e.field = "store.url";
+    if (e.code == core::ErrorCode::kInvalidArgument && e.field != "store.replica_urls") {
+      e.field = "store.url";
+    }
     return e;
   }
   rt->db_ = std::move(db).value();
@@ -149,6 +153,9 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
   rt->log_ = std::move(log).value();
   rt->accounts_ = std::make_unique<domain::Accounts>(*rt->db_, *rt->catalog_, *rt->regions_,
                                                      rt->clock_, *rt->log_, policy);
+  // Account changes and new checkpoints reach every process on the database.
+  rt->notifier_ = store::MakeNotifier(*rt->db_, {.url = c.store.url});
+  rt->accounts_->UseNotifier(*rt->notifier_);
   std::filesystem::path key_file(c.record.key_file);
   if (key_file.is_relative()) key_file = rt->data_dir_ / key_file;
   auto key = record::EnsureSigningKey(*rt->db_, key_file,
@@ -212,9 +219,17 @@ core::Status Runtime::Serve() {
                         .verify = verify_job_.get(),
                         .evidence = evidence_.get(),
                         .witnesses = &witnesses,
-                        .calendar = calendar_.get()},
-                       {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute)});
+                        .calendar = calendar_.get(),
+                        .notifier = notifier_.get()},
+                       {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute),
+                        .rate_limit_store = db_.get()});
   http::Server server(so, router, http::MakeHooks(*accounts_, *db_));
+  // Serve only once changes made by the other processes are heard (bounded:
+  // a database that is down shows in /readyz anyway).
+  for (int i = 0; i < 500 && !notifier_->Listening(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!notifier_->Listening()) spdlog::warn("not yet hearing the other processes' changes");
   TRY(server.Start());
   server.StopOnSignals();
   std::string host = so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host;
@@ -225,7 +240,8 @@ core::Status Runtime::Serve() {
   record::Checkpointer checkpointer(
       *db_, *log_, *signing_key_, clock_,
       {.every_events = static_cast<std::uint64_t>(c.record.checkpoint_every),
-       .interval = std::chrono::seconds(c.record.checkpoint_interval_s)});
+       .interval = std::chrono::seconds(c.record.checkpoint_interval_s)},
+      notifier_.get());
   checkpointer.Start();
   server.Run();
   checkpointer.Stop();  // a last checkpoint covers every event

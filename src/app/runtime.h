@@ -21,6 +21,7 @@
 #include "domain/record_verify_job.h"
 #include "record/log.h"
 #include "store/database.h"
+#include "store/notify.h"
 
 namespace lvyuan::app {
 
@@ -68,6 +69,7 @@ class Runtime {
   std::unique_ptr<domain::Catalog> catalog_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<record::Log> log_;
+  std::unique_ptr<store::Notifier> notifier_;  // outlives accounts_, which subscribes
   std::unique_ptr<domain::Accounts> accounts_;
   std::unique_ptr<crypto::PrivateKey> signing_key_;
   std::unique_ptr<crypto::FieldCipher> field_cipher_;  // <data>/field-key

@@ -10,30 +10,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/unique_fd.h"
+
 namespace lvyuan::crypto {
 namespace {
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() { Close(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Returns close(2)'s result so writers can notice a failed final flush.
-  int Close() {
-    int result = 0;
-    if (fd_ >= 0) {
-      result = ::close(fd_);
-      fd_ = -1;
-    }
-    return result;
-  }
-
- private:
-  int fd_;
-};
 
 std::string ModeText(mode_t mode) {
   std::array<char, 8> text{};
@@ -70,7 +50,7 @@ int MoveNoReplace(const std::string& from, const std::string& to) {
 }
 
 void SyncDirectory(const std::filesystem::path& directory) {
-  FileDescriptor fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  core::UniqueFd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.valid()) ::fsync(fd.get());
 }
 
@@ -83,7 +63,7 @@ void Cleanse(std::string& text) {
 core::Result<std::string> ReadSecretFile(const std::filesystem::path& path, std::size_t max_bytes,
                                          std::string_view what) {
   const std::string name(what);
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  core::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENOENT) return core::NotFound(name + "不存在：" + path.string());
     return IoError("无法打开" + name, path, errno);
@@ -135,13 +115,14 @@ core::Status WriteSecretFile(const std::filesystem::path& path, std::string_view
   temporary_name += ".tmp-XXXXXX";
   std::string temporary = (directory / temporary_name).string();
   // mkstemp creates the file with mode 0600 and O_EXCL.
-  FileDescriptor fd(::mkstemp(temporary.data()));
+  core::UniqueFd fd(::mkstemp(temporary.data()));
   if (!fd.valid()) return IoError("无法在目录中创建临时文件", directory, errno);
   core::Status written = WriteAll(fd.get(), content, name);
   if (written.ok() && (::fchmod(fd.get(), 0600) != 0 || ::fsync(fd.get()) != 0)) {
     written = IoError("无法同步" + name, temporary, errno);
   }
-  if (fd.Close() != 0 && written.ok()) written = IoError("无法关闭" + name, temporary, errno);
+  if (::close(fd.Release()) != 0 && written.ok())
+    written = IoError("无法关闭" + name, temporary, errno);
   if (!written.ok()) {
     ::unlink(temporary.c_str());
     return written;

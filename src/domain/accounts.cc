@@ -169,6 +169,49 @@ Status Accounts::Write(const std::function<Status(store::Conn&)>& fn) {
   return s;
 }
 
+Status Accounts::Write(const std::string& change, const std::function<Status(store::Conn&)>& fn) {
+  if (notifier_ == nullptr) return Write(fn);
+  Status s = notifier_->Write([&](store::Conn& conn, store::Outbox& outbox) -> Status {
+    TRY(fn(conn));
+    if (change.empty()) return core::Ok();
+    return outbox.Publish(kAccountsChannel, change);
+  });
+  ++generation_;
+  return s;
+}
+
+void Accounts::UseNotifier(store::Notifier& notifier) {
+  notifier_ = &notifier;
+  // A generation bump empties the whole cache, including entries being
+  // loaded from before the change arrived (they carry the old generation).
+  subscription_ = notifier.Subscribe(
+      std::string(kAccountsChannel), [this](const store::Notification&) { ++generation_; },
+      [this] { ++generation_; });
+}
+
+std::optional<AccountsChange> ParseAccountsChange(std::string_view payload) {
+  const std::size_t space = payload.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  const std::string_view kind = payload.substr(0, space);
+  const std::string_view digits = payload.substr(space + 1);
+  if (digits.empty() || digits.size() > 18 ||
+      digits.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  AccountsChange change;
+  change.id = std::stoll(std::string(digits));
+  if (kind == "session") {
+    change.kind = AccountsChange::Kind::kSession;
+  } else if (kind == "user") {
+    change.kind = AccountsChange::Kind::kUser;
+  } else if (kind == "unit") {
+    change.kind = AccountsChange::Kind::kUnit;
+  } else {
+    return std::nullopt;
+  }
+  return change;
+}
+
 Principal Accounts::CommandLine() {
   Principal p;
   p.username = "cli";
@@ -360,7 +403,7 @@ Status Accounts::Logout(const Principal& who, const RequestMeta& meta) {
     return core::FailedPrecondition("只有登录会话可以退出");
   }
   const std::int64_t now = clock_.NowMs();
-  return Write([&](store::Conn& conn) -> Status {
+  return Write("session " + std::to_string(who.credential_id), [&](store::Conn& conn) -> Status {
     TRY(store::RevokeSession(conn, who.credential_id, now));
     return AppendAudit(conn, &who, "auth.logout", "user", std::to_string(who.user_id), "ok", meta,
                        DetailJson({{"session", who.credential_id}}));
@@ -520,7 +563,7 @@ Status Accounts::ChangeOwnPassword(const Principal& who, std::string_view curren
   }
   auto hash = TRY(crypto::HashPassword(replacement, policy_.hash_params));
   const std::int64_t now = clock_.NowMs();
-  return Write([&](store::Conn& conn) -> Status {
+  return Write("user " + std::to_string(who.user_id), [&](store::Conn& conn) -> Status {
     auto fresh = TRY(store::FindUser(conn, who.user_id));
     if (!fresh) return core::NotFound("用户不存在");
     fresh->password_hash = hash;
@@ -556,7 +599,7 @@ Result<TotpSetup> Accounts::BeginTotpEnrolment(const Principal& who, const Reque
 Status Accounts::ConfirmTotpEnrolment(const Principal& who, std::string_view code,
                                       const RequestMeta& meta) {
   const std::int64_t now = clock_.NowMs();
-  return Write([&](store::Conn& conn) -> Status {
+  return Write("user " + std::to_string(who.user_id), [&](store::Conn& conn) -> Status {
     auto user = TRY(store::FindUser(conn, who.user_id));
     if (!user) return core::NotFound("用户不存在");
     if (user->totp_enabled) return core::FailedPrecondition("已绑定动态口令");
@@ -658,7 +701,9 @@ Result<store::UnitRecord> Accounts::UpdateUnit(const Principal& who, std::int64_
   }
   const std::int64_t now = clock_.NowMs();
   std::optional<store::UnitRecord> updated;
-  TRY(Write([&](store::Conn& conn) -> Status {
+  // Only what a signed-in principal holds (enabled, type) concerns sessions.
+  std::string change;
+  TRY(Write(change, [&](store::Conn& conn) -> Status {
     auto unit = TRY(store::FindUnit(conn, id));
     if (!unit) return core::NotFound("成员单位不存在");
     if (patch.expected_version && *patch.expected_version != unit->version) {
@@ -707,6 +752,9 @@ Result<store::UnitRecord> Accounts::UpdateUnit(const Principal& who, std::int64_
     unit->updated_at = now;
     TRY(store::UpdateUnit(conn, *unit));
     updated = TRY(store::FindUnit(conn, id));
+    if (changed.contains("enabled") || changed.contains("type")) {
+      change = "unit " + std::to_string(id);
+    }
     return AppendAudit(conn, &who, "unit.update", "unit", std::to_string(id), "ok", meta, {},
                        std::move(changed));
   }));
@@ -866,7 +914,7 @@ Result<store::UserRecord> Accounts::UpdateUser(const Principal& who, std::int64_
   }
   const std::int64_t now = clock_.NowMs();
   std::optional<store::UserRecord> updated;
-  TRY(Write([&](store::Conn& conn) -> Status {
+  TRY(Write("user " + std::to_string(id), [&](store::Conn& conn) -> Status {
     auto user = TRY(store::FindUser(conn, id));
     if (!user) return core::NotFound("用户不存在");
     if (patch.expected_version && *patch.expected_version != user->version) {
@@ -929,8 +977,10 @@ Result<store::UserRecord> Accounts::UpdateUser(const Principal& who, std::int64_
 Status Accounts::ResetTotp(std::string_view username, const RequestMeta& meta) {
   const std::int64_t now = clock_.NowMs();
   Principal cli = CommandLine();
-  return Write([&](store::Conn& conn) -> Status {
+  std::string change;
+  return Write(change, [&](store::Conn& conn) -> Status {
     auto user = TRY(store::FindUserByName(conn, NormaliseUsername(username)));
+    change = "user " + std::to_string(user ? user->id : 0);
     if (!user) return core::NotFound("用户不存在：" + std::string(username));
     user->totp_secret.reset();
     user->totp_pending_secret.reset();

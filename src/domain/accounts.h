@@ -11,7 +11,15 @@
 // Every change and every sign-in outcome appends an event to the
 // whole-process record (record::Log) in the same transaction as the change.
 //
-// Thread-safe: the object holds no mutable state besides the database.
+// Thread-safe: the object holds no mutable state besides the database and
+// the session cache.
+//
+// Several processes (PostgreSQL): with a notifier (UseNotifier), every
+// change that can end or alter a session publishes one message on
+// kAccountsChannel in its transaction, and every process that receives one
+// (or hears that messages may have been lost) empties its session cache, so
+// a logout, disabling or role change made by one process is seen by the
+// others as soon as the message arrives rather than after session_cache_ms.
 #pragma once
 
 #include <atomic>
@@ -32,6 +40,7 @@
 #include "record/log.h"
 #include "store/accounts.h"
 #include "store/database.h"
+#include "store/notify.h"
 #include "store/record.h"
 
 namespace lvyuan::domain {
@@ -139,6 +148,21 @@ struct IssuedApiToken {
   std::string token;  // shown once
 };
 
+// The notifier channel of account changes. Payloads (ASCII):
+//   "session <id>"  that session was revoked (logout);
+//   "user <id>"     the user changed (disabled, password, roles, TOTP…); their
+//                   sessions may have been revoked;
+//   "unit <id>"     the unit changed (disabled…), and so its users.
+inline constexpr std::string_view kAccountsChannel = "accounts";
+
+struct AccountsChange {
+  enum class Kind { kSession, kUser, kUnit };
+  Kind kind = Kind::kSession;
+  std::int64_t id = 0;
+};
+// Parses a kAccountsChannel payload; nullopt when it is not one.
+std::optional<AccountsChange> ParseAccountsChange(std::string_view payload);
+
 // True when the certificate is valid on the given China date (YYYY-MM-DD).
 bool CertificateValid(const std::optional<store::Certificate>& cert, std::string_view date);
 
@@ -151,6 +175,10 @@ class Accounts {
   // Creates the deployment's CSRF key if missing and loads it. Call once
   // after migrating, before serving.
   Status Initialize();
+  // Publishes account changes through `notifier` and empties the session
+  // cache on every message of kAccountsChannel and on every reset. Call once
+  // before serving; the notifier must outlive this object.
+  void UseNotifier(store::Notifier& notifier);
 
   const Catalog& catalog() const { return catalog_; }
   const core::RegionCatalogue& regions() const { return regions_; }
@@ -234,6 +262,10 @@ class Accounts {
   // db_.Write, then invalidates the session cache (after the commit, so a
   // concurrent reader cannot cache the state from before it).
   Status Write(const std::function<Status(store::Conn&)>& fn);
+  // The same, and publishes `change` (a kAccountsChannel payload; read after
+  // fn ran, so fn may fill it in; empty publishes nothing) in the
+  // transaction when a notifier is in use.
+  Status Write(const std::string& change, const std::function<Status(store::Conn&)>& fn);
 
   struct CachedSession {
     Principal principal;
@@ -254,6 +286,9 @@ class Accounts {
   std::atomic<std::uint64_t> generation_{1};              // bumped after every committed change
   std::mutex cache_mu_;                                   // guards cache_
   std::unordered_map<std::string, CachedSession> cache_;  // by session token
+
+  store::Notifier* notifier_ = nullptr;         // set once by UseNotifier
+  store::Notifier::Subscription subscription_;  // last: it goes first
 };
 
 }  // namespace lvyuan::domain

@@ -47,39 +47,65 @@ core::Result<CheckpointView> RecordAccess::ViewOf(store::Conn& conn,
   return view;
 }
 
+namespace {
+
+// The public record reads below are signed data its reader checks, so they
+// may come from a replica a few seconds behind (Database::ReadMayLag). What
+// the replica does not have yet (a checkpoint or tree size the reader learnt
+// from the primary) is asked of the primary before answering "not found".
+core::Status ReadPublic(store::Database& db, const std::function<core::Status(store::Conn&)>& fn,
+                        const std::function<bool(const core::Error&)>& maybe_lag) {
+  core::Status status = db.ReadMayLag(fn);
+  if (!status.ok() && maybe_lag(status.error())) status = db.Read(fn);
+  return status;
+}
+
+bool IsNotFound(const core::Error& e) { return e.code == core::ErrorCode::kNotFound; }
+
+}  // namespace
+
 core::Result<CheckpointView> RecordAccess::LatestCheckpoint() {
   CheckpointView view;
-  TRY(db_.Read([&](store::Conn& conn) -> core::Status {
-    auto latest = TRY(store::LatestCheckpoint(conn));
-    if (!latest) return core::NotFound("尚无签名检查点");
-    view = TRY(ViewOf(conn, std::move(*latest)));
-    return core::Ok();
-  }));
+  TRY(ReadPublic(
+      db_,
+      [&](store::Conn& conn) -> core::Status {
+        auto latest = TRY(store::LatestCheckpoint(conn));
+        if (!latest) return core::NotFound("尚无签名检查点");
+        view = TRY(ViewOf(conn, std::move(*latest)));
+        return core::Ok();
+      },
+      IsNotFound));
   return view;
 }
 
 core::Result<CheckpointView> RecordAccess::CheckpointAt(std::int64_t size) {
   CheckpointView view;
-  TRY(db_.Read([&](store::Conn& conn) -> core::Status {
-    auto found = TRY(store::FindCheckpoint(conn, size));
-    if (!found) return core::NotFound("没有树大小为 " + std::to_string(size) + " 的检查点");
-    view = TRY(ViewOf(conn, std::move(*found)));
-    return core::Ok();
-  }));
+  TRY(ReadPublic(
+      db_,
+      [&](store::Conn& conn) -> core::Status {
+        auto found = TRY(store::FindCheckpoint(conn, size));
+        if (!found) return core::NotFound("没有树大小为 " + std::to_string(size) + " 的检查点");
+        view = TRY(ViewOf(conn, std::move(*found)));
+        return core::Ok();
+      },
+      IsNotFound));
   return view;
 }
 
 core::Result<std::vector<record::Hash>> RecordAccess::Consistency(std::uint64_t from,
                                                                   std::uint64_t to) {
   std::vector<record::Hash> proof;
-  TRY(db_.Read([&](store::Conn& conn) -> core::Status {
-    auto p = log_.ConsistencyProof(conn, from, to);
-    if (!p.ok() && p.error().code == core::ErrorCode::kOutOfRange) {
-      return core::InvalidArgument(p.error().message, "to");
-    }
-    proof = TRY(std::move(p));
-    return core::Ok();
-  }));
+  TRY(ReadPublic(
+      db_,
+      [&](store::Conn& conn) -> core::Status {
+        auto p = log_.ConsistencyProof(conn, from, to);
+        if (!p.ok() && p.error().code == core::ErrorCode::kOutOfRange) {
+          return core::InvalidArgument(p.error().message, "to");
+        }
+        proof = TRY(std::move(p));
+        return core::Ok();
+      },
+      [](const core::Error& e) { return e.field == "to"; }));
   return proof;
 }
 

@@ -149,12 +149,14 @@ class OpenApiTest : public ::testing::Test {
     auto calendar = core::WorkCalendar::Load(SourceRoot() / "data/calendar");
     ASSERT_TRUE(calendar.ok()) << calendar.error().ToString();
     calendar_ = std::make_unique<core::WorkCalendar>(std::move(calendar).value());
+    notifier_ = store::MakeNotifier(*db_, {});
     RegisterRoutes(router_,
                    {.accounts = *accounts_,
                     .record = record_.get(),
                     .verify = verify_.get(),
                     .evidence = evidence_.get(),
-                    .calendar = calendar_.get()},
+                    .calendar = calendar_.get(),
+                    .notifier = notifier_.get()},
                    {});
 
     std::string error;
@@ -181,6 +183,8 @@ class OpenApiTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<store::Database> db_;
+  // Before router_, whose event stream subscribes to it.
+  std::unique_ptr<store::Notifier> notifier_;
   std::unique_ptr<domain::Catalog> catalog_;
   std::unique_ptr<core::RegionCatalogue> regions_;
   core::SystemClock clock_;

@@ -1,6 +1,11 @@
 #include "http/rate_limiter.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <cmath>
+
+#include "store/accounts.h"
 
 namespace lvyuan::http {
 
@@ -45,6 +50,26 @@ bool RateLimiter::Allow(std::string_view key) {
 std::size_t RateLimiter::size() const {
   std::lock_guard lock(mu_);
   return index_.size();
+}
+
+SharedRateLimiter::SharedRateLimiter(RateLimiterOptions options, store::Database& db,
+                                     const core::Clock& clock)
+    : capacity_(std::max<std::int64_t>(1, std::llround(options.capacity))),
+      refill_per_minute_(std::max<std::int64_t>(1, std::llround(options.refill_per_second * 60))),
+      db_(db),
+      clock_(clock) {}
+
+bool SharedRateLimiter::Allow(std::string_view key) {
+  bool allowed = true;
+  core::Status s = db_.Write([&](store::Conn& conn) -> core::Status {
+    allowed = TRY(store::TakeLoginToken(conn, key, clock_.NowMs(), capacity_, refill_per_minute_));
+    return core::Ok();
+  });
+  if (!s.ok()) {
+    spdlog::warn("login rate limit not checked: {}", s.error().ToString());
+    return true;
+  }
+  return allowed;
 }
 
 }  // namespace lvyuan::http

@@ -1,4 +1,7 @@
-// A token bucket per key (client address), for throttling login attempts.
+// A token bucket per key (client address), for throttling login attempts:
+// RateLimiter keeps the buckets in this process's memory; SharedRateLimiter
+// keeps them in the database, so that every process serving it counts
+// against one limit (several processes behind a load balancer).
 //
 // Thread-safe. Memory is bounded: at most max_keys buckets are kept; when a
 // new key arrives at the limit the least recently used bucket is dropped, and
@@ -14,6 +17,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "core/clock.h"
+#include "store/database.h"
 
 namespace lvyuan::http {
 
@@ -50,6 +56,26 @@ class RateLimiter {
   mutable std::mutex mu_;  // guards lru_ and index_
   std::list<Bucket> lru_;  // most recently used first
   std::unordered_map<std::string, std::list<Bucket>::iterator> index_;
+};
+
+// The same bucket semantics (capacity and refill_per_second of the options,
+// rounded to whole tokens a minute; max_keys does not apply: the store prunes
+// buckets that refilled) kept in the database (store::TakeLoginToken): one
+// short write per attempt. Thread-safe. When the database cannot be written
+// the attempt is allowed and the error logged — the login itself then fails
+// on the same database.
+class SharedRateLimiter {
+ public:
+  // `db` and `clock` must outlive the limiter.
+  SharedRateLimiter(RateLimiterOptions options, store::Database& db, const core::Clock& clock);
+
+  bool Allow(std::string_view key);
+
+ private:
+  const std::int64_t capacity_;
+  const std::int64_t refill_per_minute_;
+  store::Database& db_;
+  const core::Clock& clock_;
 };
 
 }  // namespace lvyuan::http

@@ -52,8 +52,9 @@ inline boost::json::object PageJson(const domain::Page<T>& page,
 
 struct Services;
 // The route groups RegisterRoutes adds (record_routes.cc, evidence_routes.cc,
-// calendar_routes.cc).
+// calendar_routes.cc, stream_routes.cc).
 void AddRecordRoutes(Router& router, const Services& services);
+void AddStreamRoutes(Router& router, const Services& services);
 void AddEvidenceRoutes(Router& router, const Services& services);
 void AddCalendarRoutes(Router& router, const Services& services);
 

@@ -101,8 +101,12 @@ void Router::Add(Route route) {
   if (route.pattern.empty() || route.pattern.front() != '/') {
     DieOnBadRoute(route, "pattern must start with '/'");
   }
-  int kinds = (route.handler ? 1 : 0) + (route.upload ? 1 : 0) + (route.download ? 1 : 0);
-  if (kinds != 1) DieOnBadRoute(route, "route needs exactly one of handler, upload, download");
+  int kinds = (route.handler ? 1 : 0) + (route.upload ? 1 : 0) + (route.download ? 1 : 0) +
+              (route.stream ? 1 : 0);
+  if (kinds != 1) {
+    DieOnBadRoute(route, "route needs exactly one of handler, upload, download, stream");
+  }
+  if (route.stream && route.method != Verb::get) DieOnBadRoute(route, "a stream route is a GET");
   Compiled compiled;
   if (route.pattern != "/") {
     std::size_t start = 1;

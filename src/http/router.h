@@ -114,6 +114,31 @@ struct FileReply {
 // ErrorResponse. The server handles Range, If-Range, If-None-Match and HEAD.
 using DownloadHandler = std::function<core::Result<FileReply>(Request&)>;
 
+// An open event stream: the response of a stream route, sent as
+// Server-Sent Events (text/event-stream). Thread-safe: Send and Close may be
+// called from any thread, also after the client has gone.
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+  // Queues one event, written as "event: <event>" and one "data: " line per
+  // line of `data`, then a blank line. `event` is one line of text. Returns
+  // false once the stream is closed — the client went away, a write missed
+  // its deadline, the server is stopping, too many events were waiting
+  // (ServerOptions::stream_queue_limit) or Close was called — and the
+  // caller should forget it.
+  virtual bool Send(std::string_view event, std::string_view data) = 0;
+  // Ends the stream once the events already queued are written.
+  virtual void Close() = 0;
+  virtual bool closed() const = 0;
+};
+
+// Called once a stream route's request passed the pipeline, before any byte
+// of the response: Ok makes the server answer 200 text/event-stream and keep
+// the connection open for `stream` (the handler keeps it to send events;
+// holding it does not keep the connection open), an error is answered as
+// ErrorResponse instead.
+using StreamHandler = std::function<core::Status(Request&, std::shared_ptr<EventStream>)>;
+
 struct Route {
   Verb method = Verb::get;
   // Absolute path; segments are literals or {name}. Literal segments win over
@@ -129,7 +154,7 @@ struct Route {
   // event): it runs on the write threads like unsafe requests, so waiting
   // for the commit does not hold a network worker.
   bool writes = false;
-  // Exactly one of handler, upload and download is set.
+  // Exactly one of handler, upload, download and stream is set.
   Handler handler = {};
   // Streams the body to a sink instead of buffering it (ServerOptions::
   // body_limit does not apply; max_body does).
@@ -138,13 +163,17 @@ struct Route {
   // ServerOptions::upload_limit.
   std::uint64_t max_body = 0;
   DownloadHandler download = {};
+  // A GET answered by an event stream (see EventStream; limits and the
+  // heartbeat are in ServerOptions).
+  StreamHandler stream = {};
 };
 
 class Router {
  public:
   // Adds a route. An invalid pattern (not starting with '/', empty or
-  // unbalanced {name}), a duplicate method+pattern, or not exactly one of
-  // handler/upload/download set is a programming error: it aborts the
+  // unbalanced {name}), a duplicate method+pattern, not exactly one of
+  // handler/upload/download/stream set, or a stream route that is not a GET
+  // is a programming error: it aborts the
   // process with a message naming the pattern.
   void Add(Route route);
 

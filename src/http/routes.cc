@@ -125,10 +125,20 @@ void RegisterRoutes(Router& router, const Services& services, const ApiOptions& 
   if (services.record) AddRecordRoutes(router, services);
   if (services.evidence) AddEvidenceRoutes(router, services);
   if (services.calendar) AddCalendarRoutes(router, services);
-  auto limiter = std::make_shared<RateLimiter>(
-      RateLimiterOptions{.capacity = static_cast<double>(options.login_rate_per_minute),
-                         .refill_per_second = options.login_rate_per_minute / 60.0,
-                         .max_keys = 10000});
+  if (services.notifier) AddStreamRoutes(router, services);
+  const RateLimiterOptions login_rate{
+      .capacity = static_cast<double>(options.login_rate_per_minute),
+      .refill_per_second = options.login_rate_per_minute / 60.0,
+      .max_keys = 10000};
+  std::function<bool(std::string_view)> allow_login;
+  if (options.rate_limit_store != nullptr) {
+    auto shared = std::make_shared<SharedRateLimiter>(login_rate, *options.rate_limit_store,
+                                                      accounts.clock());
+    allow_login = [shared](std::string_view key) { return shared->Allow(key); };
+  } else {
+    auto local = std::make_shared<RateLimiter>(login_rate);
+    allow_login = [local](std::string_view key) { return local->Allow(key); };
+  }
   domain::Accounts* a = &accounts;
 
   // ---- sign-in
@@ -136,9 +146,9 @@ void RegisterRoutes(Router& router, const Services& services, const ApiOptions& 
       {.method = Verb::post,
        .pattern = "/api/v1/auth/login",
        .auth = Auth::kPublic,
-       .handler = WithJsonBody([a, limiter](Request& r,
-                                            const json::object& body) -> Result<Response> {
-         if (!limiter->Allow(r.client_ip)) {
+       .handler = WithJsonBody([a, allow_login](Request& r,
+                                                const json::object& body) -> Result<Response> {
+         if (!allow_login(r.client_ip)) {
            auto resp = ErrorResponse(core::ResourceExhausted("登录尝试过于频繁，请稍后再试"));
            resp.set(beast_http::field::retry_after, "60");
            return resp;

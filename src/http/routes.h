@@ -29,6 +29,9 @@ namespace lvyuan::http {
 struct ApiOptions {
   // Logins allowed per client address per minute (burst = the same number).
   int login_rate_per_minute = 30;
+  // When set, the login buckets are kept in this database, shared by every
+  // process serving it (SharedRateLimiter); otherwise in memory.
+  store::Database* rate_limit_store = nullptr;
 };
 
 // The domain services the routes call. Each must outlive the router; an
@@ -43,6 +46,9 @@ struct Services {
   record::WitnessRegistry* witnesses = nullptr;
   // The working-day calendar; null leaves out the /api/v1/calendar routes.
   const core::WorkCalendar* calendar = nullptr;
+  // Messages between the processes on the database; null leaves out the
+  // event stream (GET /api/v1/stream, stream_routes.cc).
+  store::Notifier* notifier = nullptr;
 };
 
 // Adds every /api/v1 and /api/public route to `router`: the one route table

@@ -13,6 +13,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -26,7 +27,9 @@
 #include <boost/url/parse.hpp>
 #include <cctype>
 #include <csignal>
+#include <deque>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -211,6 +214,107 @@ class SinkGuard {
   std::unique_ptr<BodySink> sink_;
 };
 
+// The EventStream of one open stream response. Send and Close come from any
+// thread; the connection's coroutine takes the queued frames on its own
+// thread and is woken through the timer it waits on (cancelled on that
+// thread, by a posted handler). The timer lives in the coroutine, which
+// detaches it before it ends: a handler may keep this object longer than the
+// connection, or even the server, lives.
+class StreamState final : public EventStream, public std::enable_shared_from_this<StreamState> {
+ public:
+  explicit StreamState(std::size_t queue_limit)
+      : queue_limit_(std::max<std::size_t>(1, queue_limit)) {}
+
+  bool Send(std::string_view event, std::string_view data) override {
+    std::string frame = "event: ";
+    for (char c : event) frame.push_back(c == '\r' || c == '\n' ? ' ' : c);
+    frame += '\n';
+    std::size_t begin = 0;
+    for (;;) {
+      const std::size_t end = data.find('\n', begin);
+      std::string_view line =
+          data.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      frame += "data: ";
+      frame += line;
+      frame += '\n';
+      if (end == std::string_view::npos) break;
+      begin = end + 1;
+    }
+    frame += '\n';
+    bool open = true;
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return false;
+      if (queue_.size() >= queue_limit_) {
+        closed_ = true;  // too far behind: what is queued still goes out, then the end
+        open = false;
+      } else {
+        queue_.push_back(std::move(frame));
+      }
+    }
+    Wake();
+    return open;
+  }
+
+  void Close() override {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    Wake();
+  }
+
+  // On the connection's thread: the timer the coroutine waits on, until
+  // Detach (before the coroutine ends).
+  void Attach(asio::steady_timer& timer) {
+    std::lock_guard lock(mu_);
+    timer_ = &timer;
+    executor_ = timer.get_executor();
+  }
+  void Detach() {
+    std::lock_guard lock(mu_);
+    timer_ = nullptr;
+    executor_ = asio::any_io_executor();
+    closed_ = true;
+  }
+
+  bool closed() const override {
+    std::lock_guard lock(mu_);
+    return closed_;
+  }
+
+  // On the connection's thread: every queued frame, and whether the stream
+  // is closed.
+  std::string Take(bool& closed) {
+    std::lock_guard lock(mu_);
+    std::string frames;
+    for (std::string& frame : queue_) frames += frame;
+    queue_.clear();
+    closed = closed_;
+    return frames;
+  }
+
+ private:
+  void Wake() {
+    std::lock_guard lock(mu_);
+    if (timer_ == nullptr) return;
+    asio::post(executor_, [weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (!self) return;
+      std::lock_guard running(self->mu_);
+      if (self->timer_ != nullptr) self->timer_->cancel();
+    });
+  }
+
+  const std::size_t queue_limit_;
+  mutable std::mutex mu_;  // guards the members below
+  std::deque<std::string> queue_;
+  bool closed_ = false;
+  asio::steady_timer* timer_ = nullptr;  // set between Attach and Detach
+  asio::any_io_executor executor_;       // the timer's
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -276,6 +380,10 @@ struct Server::Impl {
   std::mutex connections_mu;  // guards connections
   std::set<std::shared_ptr<Connection>> connections;
 
+  std::mutex streams_mu;  // guards streams and streams_per_user
+  std::set<std::shared_ptr<StreamState>> streams;
+  std::map<std::string, std::size_t> streams_per_user;
+
   // Ends Run(): stops the acceptor's context and every worker.
   void StopAll() {
     writers.stop();
@@ -335,6 +443,13 @@ struct Server::Impl {
       Request& request, std::optional<domain::Principal>& principal);
   Response Deny(const Request& request, const domain::Principal* principal, std::string_view reason,
                 std::string_view message) const;
+  // Answers a stream route: runs the pipeline and the limits, then writes
+  // the stream until it ends. nullopt once the stream was served (the
+  // connection is then done), or the refusal to answer instead.
+  asio::awaitable<std::optional<Response>> ServeStream(
+      beast::tcp_stream& stream, const Route& route, Request& request,
+      std::optional<domain::Principal>& principal, Outcome& outcome,
+      std::chrono::steady_clock::time_point started, const std::string& peer);
 };
 
 std::string Server::Impl::ClientIp(const Request& request, const std::string& peer) const {
@@ -439,6 +554,9 @@ StaticResponse Server::Impl::RunRoute(const Route& route, Request& request,
                                       std::optional<domain::Principal>& principal) {
   if (std::optional<Response> refused = Admit(route, request, principal)) return *refused;
   if (route.download) return RunDownload(route, request);
+  if (route.stream) {  // a HEAD on a stream route: there is no entity to describe
+    return ErrorResponse(405, core::Error{core::ErrorCode::kUnimplemented, "不支持该请求方法", {}});
+  }
   return route.handler(request);
 }
 
@@ -632,6 +750,100 @@ asio::awaitable<Server::Impl::UploadResult> Server::Impl::ReceiveUpload(
   co_return result;
 }
 
+asio::awaitable<std::optional<Response>> Server::Impl::ServeStream(
+    beast::tcp_stream& stream, const Route& route, Request& request,
+    std::optional<domain::Principal>& principal, Outcome& outcome,
+    std::chrono::steady_clock::time_point started, const std::string& peer) {
+  std::optional<Response> refused = Guarded<std::optional<Response>>(
+      request, "authentication", [&] { return Admit(route, request, principal); });
+  if (principal) outcome.user = principal->username;
+  if (refused) {
+    request.principal = nullptr;
+    co_return refused;
+  }
+  const std::string user_key = principal ? principal->username : request.client_ip;
+  auto state = std::make_shared<StreamState>(options.stream_queue_limit);
+  asio::steady_timer timer(stream.get_executor());
+  state->Attach(timer);
+  {
+    std::lock_guard lock(streams_mu);
+    if (stopping.load()) {
+      request.principal = nullptr;
+      co_return ErrorResponse(core::Unavailable("服务正在停止"));
+    }
+    std::size_t& mine = streams_per_user[user_key];
+    if (streams.size() >= options.max_streams || mine >= options.max_streams_per_user) {
+      if (mine == 0) streams_per_user.erase(user_key);
+      request.principal = nullptr;
+      co_return ErrorResponse(429,
+                              core::ResourceExhausted("打开的事件流过多，请关闭其他页面后重试"));
+    }
+    ++mine;
+    streams.insert(state);
+  }
+  struct Unregister {
+    Impl& impl;
+    const std::shared_ptr<StreamState>& state;
+    const std::string& user_key;
+    ~Unregister() {
+      state->Detach();
+      std::lock_guard lock(impl.streams_mu);
+      impl.streams.erase(state);
+      auto it = impl.streams_per_user.find(user_key);
+      if (it != impl.streams_per_user.end() && --it->second == 0) impl.streams_per_user.erase(it);
+    }
+  } unregister{*this, state, user_key};
+  core::Status opened = Guarded<core::Status>(request, "stream handler",
+                                              [&] { return route.stream(request, state); });
+  request.principal = nullptr;
+  if (!opened.ok()) co_return ErrorResponse(opened.error());
+
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics.RecordRequest(outcome.route, ToStringView(request.message.method_string()), 200, seconds);
+  LogAccess(AccessRecord{
+      .request_id = request.request_id,
+      .client_ip = request.client_ip.empty() ? peer : request.client_ip,
+      .method = ToStringView(request.message.method_string()),
+      .path = request.path,
+      .route = outcome.route,
+      .status = 200,
+      .bytes = 0,
+      .duration_ms = seconds * 1000,
+      .user = outcome.user,
+  });
+  // No length: the body ends when the connection does.
+  std::string frames =
+      "HTTP/1.1 200 OK\r\n"
+      "Content-Type: text/event-stream; charset=utf-8\r\n"
+      "Cache-Control: no-store\r\n"
+      "X-Content-Type-Options: nosniff\r\n"
+      "X-Accel-Buffering: no\r\n"
+      "X-Request-Id: " +
+      request.request_id +
+      "\r\n"
+      "Connection: close\r\n\r\n";
+  ErrorCode ec;
+  for (;;) {
+    if (!frames.empty()) {
+      stream.expires_after(options.body_timeout);
+      co_await asio::async_write(stream, asio::buffer(frames),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      stream.expires_never();
+      if (ec) break;
+    }
+    bool closed = false;
+    frames = state->Take(closed);
+    if (!frames.empty()) continue;
+    if (closed || stopping.load()) break;
+    timer.expires_after(options.stream_heartbeat);
+    ErrorCode woken;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, woken));
+    if (!woken) frames = ": heartbeat\n\n";  // else events or Close: take them
+  }
+  co_return std::nullopt;
+}
+
 asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connection) {
   metrics.ConnectionOpened();
   Register(connection);
@@ -736,8 +948,14 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
         if (!answer) {
           request.message = parser.release();
           keep_alive = request.message.keep_alive();
-          if (IsSafeMethod(request.method()) &&
-              (resolved.route == nullptr || !resolved.route->writes)) {
+          if (resolved.route != nullptr && resolved.route->stream &&
+              request.method() == Verb::get) {
+            std::optional<Response> refused = co_await ServeStream(
+                stream, *resolved.route, request, principal, outcome, started, peer);
+            if (!refused) break;  // served: the stream's end is the connection's
+            answer = std::move(*refused);
+          } else if (IsSafeMethod(request.method()) &&
+                     (resolved.route == nullptr || !resolved.route->writes)) {
             answer = Dispatch(resolved, request, principal, outcome);
           } else {
             answer = co_await asio::co_spawn(
@@ -859,6 +1077,10 @@ void Server::Impl::BeginStop() {
     asio::post(connection->stream.get_executor(), [connection] {
       if (!connection->busy) connection->stream.cancel();
     });
+  }
+  {
+    std::lock_guard lock(streams_mu);
+    for (const auto& stream : streams) stream->Close();
   }
   drain_timer.emplace(acceptor_strand);
   WaitForDrain(std::chrono::steady_clock::now() + options.drain_timeout);

@@ -23,7 +23,15 @@
 //  - download: Route::download names a file, which is streamed from disk
 //    with Range / If-Range / If-None-Match / HEAD support (ServeFile in
 //    http/static_files.h) and Content-Disposition when a name is given.
-// All three are counted in the metrics and the access log alike.
+//  - stream: Route::stream is called once the pipeline admitted the GET;
+//    the response is 200 text/event-stream without a length, written as
+//    events are sent (EventStream in http/router.h), each write under
+//    body_timeout, with a comment line (": heartbeat") after
+//    stream_heartbeat without events so proxies and clients know it lives.
+//    At most max_streams are open at once and max_streams_per_user per
+//    principal (429 beyond). Stop() ends every stream. The access log has
+//    one line when a stream opens.
+// All four are counted in the metrics and the access log alike.
 #pragma once
 
 #include <atomic>
@@ -70,6 +78,13 @@ struct ServerOptions {
   bool trust_proxy = false;
   // How long Stop() lets in-flight requests finish before forcing the end.
   std::chrono::seconds drain_timeout{10};
+  // Event streams (Route::stream).
+  std::size_t max_streams = 1000;
+  std::size_t max_streams_per_user = 8;
+  std::chrono::seconds stream_heartbeat{15};
+  // Events waiting to be written to one stream; a client that falls further
+  // behind loses its stream.
+  std::size_t stream_queue_limit = 256;
 };
 
 // What the application plugs in. Every hook is called on a pool thread, so

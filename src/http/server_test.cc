@@ -192,6 +192,14 @@ class ServerTest : public ::testing::Test {
   }
 
   void AddRoutes() {
+    router_.Add({.method = Verb::get,
+                 .pattern = "/api/v1/events",
+                 .stream = [this](Request&, std::shared_ptr<EventStream> stream) {
+                   std::lock_guard lock(streams_mu_);
+                   streams_.push_back(std::move(stream));
+                   streams_changed_.notify_all();
+                   return core::Ok();
+                 }});
     auto open_sink = [this](Request& request) -> core::Result<std::unique_ptr<BodySink>> {
       std::string_view refuse = request.Header("X-Refuse");
       if (refuse == "403") return core::PermissionDenied("不能向该案件上传文件");
@@ -317,9 +325,35 @@ class ServerTest : public ::testing::Test {
   std::mutex denied_mu_;
   std::vector<std::string> denied_;
   UploadProbe probe_;
+
+  // The streams the /api/v1/events route opened, in order.
+  std::shared_ptr<EventStream> WaitForStream(std::size_t index) {
+    std::unique_lock lock(streams_mu_);
+    streams_changed_.wait_for(lock, 10s, [&] { return streams_.size() > index; });
+    return streams_.size() > index ? streams_[index] : nullptr;
+  }
+  std::mutex streams_mu_;
+  std::condition_variable streams_changed_;
+  std::vector<std::shared_ptr<EventStream>> streams_;
 };
 
 constexpr std::string_view kBearer = "Bearer good-token";
+
+constexpr std::string_view kOpenStream =
+    "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nCookie: __Host-lvyuan=good-session\r\n\r\n";
+
+// Reads from the client's socket until `text` arrived (true) or the
+// connection closed or the receive timeout passed (false); *got collects it.
+bool ReadUntil(TestClient& client, std::string_view text, std::string* got) {
+  char buffer[4096];
+  while (got->find(text) == std::string::npos) {
+    boost::system::error_code ec;
+    std::size_t n = client.socket().read_some(boost::asio::buffer(buffer), ec);
+    if (ec) return false;
+    got->append(buffer, n);
+  }
+  return true;
+}
 
 std::string UploadHeaders(std::string_view target, std::string_view extra = {}) {
   return "POST " + std::string(target) +
@@ -1021,6 +1055,78 @@ TEST(ServerStartTest, BindFailureIsUnavailable) {
   core::Status status = second.Start();
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, core::ErrorCode::kUnavailable);
+}
+
+TEST_F(ServerTest, StreamRouteWritesServerSentEventsUntilClosed) {
+  StartServer();
+  TestClient client(port_);
+  client.WriteRaw(kOpenStream);
+  std::string got;
+  ASSERT_TRUE(ReadUntil(client, "\r\n\r\n", &got)) << got;
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200")) << got;
+  EXPECT_NE(got.find("Content-Type: text/event-stream"), std::string::npos) << got;
+  EXPECT_NE(got.find("Cache-Control: no-store"), std::string::npos) << got;
+  auto stream = WaitForStream(0);
+  ASSERT_NE(stream, nullptr);
+  EXPECT_TRUE(stream->Send("checkpoint", "{\"size\":3}\nsecond line"));
+  ASSERT_TRUE(
+      ReadUntil(client, "event: checkpoint\ndata: {\"size\":3}\ndata: second line\n\n", &got))
+      << got;
+  stream->Close();
+  EXPECT_TRUE(client.WaitForClose());
+  EXPECT_FALSE(stream->Send("checkpoint", "{}")) << "a closed stream takes nothing";
+}
+
+TEST_F(ServerTest, StreamRouteRunsThePipelineFirst) {
+  StartServer();
+  TestClient client(port_);
+  ClientResponse refused = client.Send(Verb::get, "/api/v1/events");
+  EXPECT_EQ(refused.result_int(), 401u);
+  EXPECT_EQ(ErrorCodeOf(refused), "UNAUTHENTICATED");
+  std::lock_guard lock(streams_mu_);
+  EXPECT_TRUE(streams_.empty()) << "the handler is not asked for a refused request";
+}
+
+TEST_F(ServerTest, StreamsBeyondThePerUserLimitAre429) {
+  StartServer({.max_streams_per_user = 1});
+  TestClient first(port_);
+  first.WriteRaw(kOpenStream);
+  std::string got;
+  ASSERT_TRUE(ReadUntil(first, "\r\n\r\n", &got)) << got;
+  TestClient second(port_);
+  ClientResponse refused =
+      second.Send(Verb::get, "/api/v1/events", {{"Cookie", "__Host-lvyuan=good-session"}});
+  EXPECT_EQ(refused.result_int(), 429u);
+  EXPECT_EQ(ErrorCodeOf(refused), "RESOURCE_EXHAUSTED");
+  // Once the first stream ends its place is free again.
+  WaitForStream(0)->Close();
+  ASSERT_TRUE(first.WaitForClose());
+  TestClient third(port_);
+  third.WriteRaw(kOpenStream);
+  std::string again;
+  ASSERT_TRUE(ReadUntil(third, "\r\n\r\n", &again)) << again;
+  EXPECT_TRUE(again.starts_with("HTTP/1.1 200")) << again;
+}
+
+TEST_F(ServerTest, IdleStreamGetsHeartbeatComments) {
+  StartServer({.stream_heartbeat = 1s});
+  TestClient client(port_);
+  client.WriteRaw(kOpenStream);
+  std::string got;
+  EXPECT_TRUE(ReadUntil(client, "\r\n\r\n: heartbeat\n\n", &got)) << got;
+}
+
+TEST_F(ServerTest, StopEndsOpenStreams) {
+  StartServer();
+  TestClient client(port_);
+  client.WriteRaw(kOpenStream);
+  std::string got;
+  ASSERT_TRUE(ReadUntil(client, "\r\n\r\n", &got)) << got;
+  auto stream = WaitForStream(0);
+  ASSERT_NE(stream, nullptr);
+  StopServer();  // returns only once Run() has, so the stream did not hold up the drain
+  EXPECT_TRUE(stream->closed());
+  EXPECT_TRUE(client.WaitForClose());
 }
 
 }  // namespace

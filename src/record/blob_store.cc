@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/encoding.h"
+#include "core/unique_fd.h"
 
 namespace lvyuan::record {
 namespace {
@@ -25,22 +26,6 @@ using Bytes = std::span<const std::uint8_t>;
 constexpr std::size_t kRehashChunk = 1 << 20;
 constexpr std::size_t kMaxFilenameBytes = 200;
 constexpr std::size_t kMaxKeptExtensionBytes = 16;
-
-// Closes a descriptor on scope exit unless released.
-class FdCloser {
- public:
-  explicit FdCloser(int fd) : fd_(fd) {}
-  ~FdCloser() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FdCloser(const FdCloser&) = delete;
-  FdCloser& operator=(const FdCloser&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 bool StartsWith(Bytes bytes, std::string_view prefix, std::size_t at = 0) {
   if (bytes.size() < at + prefix.size()) return false;
@@ -230,7 +215,7 @@ core::Error IoError(std::string_view what, int error_number) {
 core::Status SyncDirectory(const fs::path& directory) {
   int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return IoError("open directory", errno);
-  FdCloser closer(fd);
+  core::UniqueFd closer(fd);
   if (::fsync(fd) != 0) return IoError("fsync directory", errno);
   return core::Ok();
 }
@@ -551,7 +536,7 @@ core::Status BlobStore::DiscardUpload(std::string_view upload_id) {
     if (errno == ENOENT) return core::NotFound("上传不存在");
     return IoError("open upload", errno);
   }
-  FdCloser closer(fd);
+  core::UniqueFd closer(fd);
   if (!LockUpload(fd)) return core::Aborted("该上传正在进行中");
   std::error_code ec;
   fs::remove(temp, ec);
@@ -573,7 +558,7 @@ core::Status BlobStore::VerifyBlob(std::string_view sm3_hex) const {
   fs::path path = TRY(PathOf(sm3_hex));
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return IoError("open blob", errno);
-  FdCloser closer(fd);
+  core::UniqueFd closer(fd);
   crypto::Hasher hasher(crypto::HashAlgorithm::kSm3);
   std::vector<std::uint8_t> chunk(kRehashChunk);
   std::uint64_t offset = 0;

@@ -18,6 +18,7 @@
 #include <system_error>
 
 #include "core/encoding.h"
+#include "core/unique_fd.h"
 #include "record/canonical.h"
 #include "record/checkpoint.h"
 #include "record/merkle.h"
@@ -41,21 +42,6 @@ struct EntryFree {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
 using EntryPtr = std::unique_ptr<archive_entry, EntryFree>;
-
-// A file descriptor closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string ArchiveError(archive* a) {
   const char* text = archive_error_string(a);
@@ -182,7 +168,7 @@ core::Status AddFile(TarWriter& tar, const BlobStore& blobs, const FileEntry& f)
     }
     return std::move(path).error();
   }
-  Fd fd(::open(path->c_str(), O_RDONLY | O_CLOEXEC));
+  core::UniqueFd fd(::open(path->c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st {};
   if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) {
     return core::Internal("无法读取文件 (cannot read file) " + f.sm3 + ": " + std::strerror(errno));

@@ -201,8 +201,9 @@ core::Result<std::optional<store::CheckpointRecord>> MakeCheckpoint(store::Datab
 }
 
 Checkpointer::Checkpointer(store::Database& db, Log& log, const crypto::PrivateKey& key,
-                           const core::Clock& clock, CheckpointPolicy policy)
-    : db_(db), log_(log), key_(key), clock_(clock), policy_(policy) {}
+                           const core::Clock& clock, CheckpointPolicy policy,
+                           store::Notifier* notifier)
+    : db_(db), log_(log), key_(key), clock_(clock), policy_(policy), notifier_(notifier) {}
 
 Checkpointer::~Checkpointer() { Stop(); }
 
@@ -221,7 +222,21 @@ void Checkpointer::Stop() {
   }
   cv_.notify_all();
   thread_.join();
-  MakeOne();
+  if (Leads()) MakeOne();
+  lease_.reset();
+}
+
+bool Checkpointer::Leads() {
+  if (notifier_ == nullptr) return true;
+  if (lease_ && !lease_->Held()) {
+    spdlog::warn("checkpoint leadership lost");
+    lease_.reset();
+  }
+  if (!lease_) {
+    lease_ = notifier_->TryLead(kCheckpointLease);
+    if (lease_) spdlog::info("this process now makes the checkpoints");
+  }
+  return lease_ != nullptr;
 }
 
 void Checkpointer::Poke() {
@@ -238,7 +253,17 @@ void Checkpointer::MakeOne() {
     spdlog::error("checkpoint failed: {}", made.error().ToString());
   } else if (*made) {
     made_.fetch_add(1);
-    spdlog::debug("checkpoint at tree size {}", (*made)->size);
+    spdlog::info("checkpoint made at tree size {}", (*made)->size);
+    if (notifier_ != nullptr) {
+      const std::string payload =
+          std::to_string((*made)->size) + " " + core::HexEncode((*made)->root);
+      core::Status published = notifier_->Write([&](store::Conn&, store::Outbox& outbox) {
+        return outbox.Publish(kRecordChannel, payload);
+      });
+      if (!published.ok()) {
+        spdlog::warn("checkpoint notification failed: {}", published.error().ToString());
+      }
+    }
   }
 }
 
@@ -256,10 +281,12 @@ void Checkpointer::Run() {
     const std::uint64_t appended = log_.appended();
     const auto now = std::chrono::steady_clock::now();
     const bool enough = appended - appended_at_last >= policy_.every_events;
-    const bool due = appended != appended_at_last && now - last >= policy_.interval;
+    // Other processes append too: with a notifier every interval is due.
+    const bool due =
+        (appended != appended_at_last || notifier_ != nullptr) && now - last >= policy_.interval;
     if (!enough && !due) continue;
     lock.unlock();
-    MakeOne();
+    if (Leads()) MakeOne();
     lock.lock();
     appended_at_last = appended;
     last = now;

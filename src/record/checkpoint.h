@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "crypto/sign.h"
 #include "record/log.h"
 #include "store/database.h"
+#include "store/notify.h"
 #include "store/record.h"
 
 namespace lvyuan::record {
@@ -78,13 +80,27 @@ struct CheckpointPolicy {
   std::chrono::milliseconds interval{60'000};
 };
 
+// The notifier channel of new checkpoints; payload "<size> <root hex>".
+inline constexpr std::string_view kRecordChannel = "record";
+// The lease (store::Notifier::TryLead) held by the process that makes checkpoints.
+inline constexpr std::string_view kCheckpointLease = "checkpoints";
+
 // Makes checkpoints on a thread of its own: after policy.every_events
 // appends, and every policy.interval while anything was appended. Stop()
 // makes a last checkpoint so a clean shutdown leaves every event covered.
+//
+// With a notifier (several processes on one database), only the process
+// holding the kCheckpointLease lease makes checkpoints: the others try to
+// take it every interval (so one takes over within an interval of the
+// leader's end). The leader checks every interval whatever this process
+// appended, since the other processes append too, and publishes each new
+// checkpoint on kRecordChannel. Stop() makes the last checkpoint only when
+// it leads or can take the lease then (the leader covers the rest).
 class Checkpointer {
  public:
   Checkpointer(store::Database& db, Log& log, const crypto::PrivateKey& key,
-               const core::Clock& clock, CheckpointPolicy policy);
+               const core::Clock& clock, CheckpointPolicy policy,
+               store::Notifier* notifier = nullptr);
   ~Checkpointer();  // calls Stop()
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
@@ -98,12 +114,17 @@ class Checkpointer {
  private:
   void Run();
   void MakeOne();
+  // True when this process may make checkpoints now (no notifier, or it
+  // holds or could take the lease).
+  bool Leads();
 
   store::Database& db_;
   Log& log_;
   const crypto::PrivateKey& key_;
   const core::Clock& clock_;
   CheckpointPolicy policy_;
+  store::Notifier* const notifier_;
+  std::unique_ptr<store::Lease> lease_;  // only touched by the thread (and Stop after the join)
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -463,6 +463,53 @@ Result<std::int64_t> PruneLoginFailures(Conn& conn, std::int64_t before) {
   return conn.Exec("DELETE FROM login_failures WHERE at < ?", p);
 }
 
+Result<bool> TakeLoginToken(Conn& conn, std::string_view key, std::int64_t now,
+                            std::int64_t capacity, std::int64_t refill_per_minute) {
+  if (capacity < 1 || refill_per_minute < 1) {
+    return core::InvalidArgument("登录频率限制须至少为 1", "capacity");
+  }
+  constexpr std::int64_t kMilli = 1000;
+  const std::int64_t full = capacity * kMilli;
+  // Milli-tokens refilled per millisecond is refill_per_minute / 60; a bucket
+  // idle for refill_ms is full again and needs no row.
+  const std::int64_t refill_ms =
+      (full * 60'000 + refill_per_minute * kMilli - 1) / (refill_per_minute * kMilli);
+  std::array<Value, 1> prune{now - refill_ms};
+  TRY(conn.Exec("DELETE FROM login_rate_buckets WHERE updated_at < ?", prune));
+  std::array<Value, 1> which{std::string(key)};
+  auto row = TRY(conn.QueryOne(
+      "SELECT tokens_milli, updated_at FROM login_rate_buckets WHERE key = ?", which));
+  std::int64_t tokens = full;
+  std::int64_t stamp = now;
+  if (row) {
+    const std::int64_t elapsed = std::max<std::int64_t>(0, now - row->Int(1));
+    const std::int64_t refilled =
+        elapsed >= refill_ms ? full : elapsed * refill_per_minute * kMilli / 60'000;
+    tokens = row->Int(0) + refilled;
+    if (tokens >= full) {
+      tokens = full;
+    } else {
+      // Stamp the time the refilled amount stands for, so the rounding
+      // remainder is not lost when attempts come close together.
+      stamp = row->Int(1) + refilled * 60'000 / (refill_per_minute * kMilli);
+    }
+  }
+  const bool allowed = tokens >= kMilli;
+  if (allowed) tokens -= kMilli;
+  std::array<Value, 3> p{std::string(key), tokens, stamp};
+  TRY(
+      conn.Exec("INSERT INTO login_rate_buckets (key, tokens_milli, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET tokens_milli = excluded.tokens_milli, "
+                "updated_at = excluded.updated_at",
+                p));
+  return allowed;
+}
+
+Result<std::int64_t> CountLoginBuckets(Conn& conn) {
+  auto row = TRY(conn.QueryOne("SELECT COUNT(*) FROM login_rate_buckets"));
+  return row ? row->Int(0) : 0;
+}
+
 Result<std::int64_t> LockedUntil(Conn& conn, std::string_view username) {
   std::array<Value, 1> p{std::string(username)};
   auto row = TRY(conn.QueryOne("SELECT locked_until FROM login_locks WHERE username = ?", p));

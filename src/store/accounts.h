@@ -150,6 +150,20 @@ Result<std::int64_t> LockedUntil(Conn& conn, std::string_view username);
 Status SetLock(Conn& conn, std::string_view username, std::int64_t until);
 Status ClearLock(Conn& conn, std::string_view username);
 
+// Login rate limits (table login_rate_buckets): a token bucket per key that
+// holds at most `capacity` tokens and refills `refill_per_minute` tokens a
+// minute. Takes one token from `key`'s bucket as of `now` (unix ms): true
+// when there was one, false when the key is over its rate. Buckets idle long
+// enough to be full again are deleted on the way, so the table holds only
+// the keys seen within that time. Call inside a write: read and update are
+// one step because writers are serialised (across processes too).
+// InvalidArgument (field "capacity") when capacity or refill_per_minute is
+// below 1.
+Result<bool> TakeLoginToken(Conn& conn, std::string_view key, std::int64_t now,
+                            std::int64_t capacity, std::int64_t refill_per_minute);
+// The number of buckets kept, for tests and metrics.
+Result<std::int64_t> CountLoginBuckets(Conn& conn);
+
 // API tokens.
 Result<std::int64_t> InsertApiToken(Conn& conn, const ApiTokenRecord& token);
 Result<std::optional<ApiTokenRecord>> FindApiTokenByHash(Conn& conn, const Blob& token_hash);

@@ -56,6 +56,12 @@ Result<std::optional<Row>> Conn::QueryOne(std::string_view sql, std::span<const 
   return std::optional<Row>(std::move(rows.front()));
 }
 
+Result<std::vector<TableInfo>> Database::ListTables() {
+  return core::Error{core::ErrorCode::kUnimplemented, "此数据库后端不能列出表", {}};
+}
+
+Status Database::AdvanceIdentities() { return core::Ok(); }
+
 Status Conn::QueryEach(std::string_view sql, std::span<const Value> params, const RowCallback& fn) {
   const std::vector<Row> rows = TRY(Query(sql, params));
   std::vector<FieldView> fields;

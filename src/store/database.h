@@ -85,6 +85,9 @@ class RowView {
     const std::string_view b = fields_[i].bytes;
     return {reinterpret_cast<const std::uint8_t*>(b.data()), b.size()};
   }
+  // The field as it is (type and value), for code that copies rows without
+  // knowing their columns (store/copy.h). Precondition: i < size().
+  const FieldView& Field(std::size_t i) const { return fields_[i]; }
 
  private:
   bool Is(std::size_t i, FieldView::Type type) const {
@@ -128,6 +131,9 @@ struct OpenOptions {
   // A SQLite file path ("var/lvyuan.db", "sqlite:var/lvyuan.db") or, later, a
   // "postgresql://" URL.
   std::string url;
+  // PostgreSQL: servers that answer ReadMayLag (streaming replicas of url's
+  // database), each with a reader pool of reader_pool_size. Ignored by SQLite.
+  std::vector<std::string> replica_urls;
   int reader_pool_size = 4;
   int busy_timeout_ms = 5000;
   // Group commit: how many concurrent Write calls may share one transaction
@@ -136,6 +142,23 @@ struct OpenOptions {
   // 1 turns group commit off (one transaction per Write); values below 1
   // count as 1.
   int group_commit_max_batch = 256;
+};
+
+// One column of a table as the backend's catalogue describes it
+// (Database::ListTables).
+struct ColumnInfo {
+  std::string name;
+  // The portable type: "INTEGER", "REAL", "TEXT" or "BLOB" (PostgreSQL's
+  // bigint is INTEGER, bytea BLOB, double precision REAL); anything else as
+  // the backend names it.
+  std::string type;
+  // 1-based position in the table's primary key; 0 when not part of it.
+  int primary_key = 0;
+};
+
+struct TableInfo {
+  std::string name;
+  std::vector<ColumnInfo> columns;  // in declaration order
 };
 
 class Database {
@@ -159,6 +182,18 @@ class Database {
   // Runs fn on a read-only snapshot (a connection from the reader pool).
   // Thread-safe.
   virtual Status Read(const std::function<Status(Conn&)>& fn) = 0;
+  // As Read, but the snapshot may be a few seconds old: with PostgreSQL
+  // replicas (store.replica_urls) it is taken on a replica, chosen round
+  // robin, and on the primary when no replica answers; on SQLite and without
+  // replicas it is Read. Use it only for data that is fine a little stale and
+  // is not the caller's own just-made write — public, signed record data
+  // (the key, checkpoints, consistency proofs) whose reader checks it anyway.
+  // Anything that must see the caller's writes (read-your-writes), that
+  // decides a change, or that is recorded as a read uses Read or Write.
+  // fn may be run again from the start on another server when a replica's
+  // link fails during it, so it must assign what it collects rather than
+  // append to it. Thread-safe.
+  virtual Status ReadMayLag(const std::function<Status(Conn&)>& fn) { return Read(fn); }
   // Ok when the database answers a trivial query.
   virtual Status Ping() = 0;
   // Applies every migration newer than the schema version, each in its own
@@ -168,6 +203,17 @@ class Database {
   virtual Result<int> SchemaVersion() = 0;
   // "sqlite" or "postgresql".
   virtual std::string_view Backend() const = 0;
+  // Every table of the schema (schema_version included; the backend's own
+  // tables left out), sorted by name, read from the backend's catalogue
+  // (sqlite_master, pg_catalog) in one Read. The default answers
+  // Unimplemented.
+  virtual Result<std::vector<TableInfo>> ListTables();
+  // After rows were inserted with explicit ids (store/copy.h), makes the ids
+  // the database generates for later inserts continue past the highest one
+  // stored. PostgreSQL moves every identity sequence of the schema (one
+  // Write); SQLite needs nothing (an INTEGER PRIMARY KEY continues from the
+  // table's highest id), which is the default.
+  virtual Status AdvanceIdentities();
 };
 
 // Opens the database named by options.url. Does not migrate.

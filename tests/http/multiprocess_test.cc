@@ -3,10 +3,17 @@
 // concurrent clients on both make changes; afterwards the record is one
 // gap-free sequence holding every acknowledged change, and it verifies.
 // Runs only when LVYUAN_TEST_PG_URL is set.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
@@ -43,6 +50,72 @@ std::vector<std::vector<std::string>> QueryDatabase(const std::string& url,
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+// Reads a GET /api/v1/stream response as it arrives, over a socket of its own.
+class EventStreamReader {
+ public:
+  EventStreamReader(unsigned short port, const std::string& cookie) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      throw std::runtime_error("cannot connect to the stream");
+    }
+    const std::string request =
+        "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+        "\r\nAccept: text/event-stream\r\n" + "Cookie: __Host-lvyuan=" + cookie + "\r\n\r\n";
+    if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size())) {
+      throw std::runtime_error("cannot send the stream request");
+    }
+  }
+  ~EventStreamReader() { ::close(fd_); }
+  EventStreamReader(const EventStreamReader&) = delete;
+  EventStreamReader& operator=(const EventStreamReader&) = delete;
+
+  // Reads until `text` has arrived (true) or 20 s passed or the server
+  // closed the stream (false).
+  bool WaitFor(std::string_view text) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (received_.find(text) == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || closed_) return false;
+      pollfd readable{.fd = fd_, .events = POLLIN, .revents = 0};
+      if (::poll(&readable, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buffer[4096];
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n <= 0) {
+        closed_ = true;
+      } else {
+        received_.append(buffer, static_cast<std::size_t>(n));
+      }
+    }
+    return true;
+  }
+  // True once the server closed the stream (reads until then, 20 s at most).
+  bool WaitForClose() {
+    WaitFor("\x01never sent");
+    return closed_;
+  }
+  const std::string& received() const { return received_; }
+
+ private:
+  int fd_ = -1;
+  std::string received_;
+  bool closed_ = false;
+};
+
+// How many lines of a server's stderr contain `text`.
+std::size_t CountLines(const std::string& log, std::string_view text) {
+  std::size_t count = 0;
+  for (std::size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) {
+    ++count;
+  }
+  return count;
 }
 
 struct ClientOutcome {
@@ -141,7 +214,28 @@ TEST_F(MultiprocessTest, TwoServersOnOneDatabaseKeepOneGapFreeRecordThatVerifies
   }
   EXPECT_EQ(acknowledged.size(), static_cast<std::size_t>(kClients * (kChangesPerClient + 1)));
 
-  // Both stop cleanly, each making its last checkpoint.
+  // While both run, one of them leads and makes every checkpoint: each
+  // checkpoint row so far was logged by that process, none by the other.
+  {
+    const std::string first_log = first->Stderr();
+    const std::string second_log = second->Stderr();
+    const std::size_t first_made = CountLines(first_log, "checkpoint made at tree size");
+    const std::size_t second_made = CountLines(second_log, "checkpoint made at tree size");
+    EXPECT_EQ(CountLines(first_log, "this process now makes the checkpoints") +
+                  CountLines(second_log, "this process now makes the checkpoints"),
+              1u)
+        << first_log << "\n----\n"
+        << second_log;
+    EXPECT_TRUE(first_made == 0 || second_made == 0) << first_made << " and " << second_made;
+    const auto rows = QueryDatabase(owner_url, "SELECT COUNT(*) FROM record_checkpoints");
+    // The rows made before the run (the demo's) plus the leader's, which may
+    // have logged one more line than the query sees only if it committed
+    // after it; none was made elsewhere.
+    EXPECT_GE(std::stoll(rows.at(0).at(0)), static_cast<std::int64_t>(first_made + second_made));
+    EXPECT_GT(first_made + second_made, 0u) << "the run lasted longer than the interval";
+  }
+
+  // Both stop cleanly; the last to stop covers every event.
   EXPECT_EQ(first->ExitCodeAfterTerm(), 0) << first->Stderr();
   EXPECT_EQ(second->ExitCodeAfterTerm(), 0) << second->Stderr();
   for (const ServerProcess* server : {first.get(), second.get()}) {
@@ -183,6 +277,82 @@ TEST_F(MultiprocessTest, TwoServersOnOneDatabaseKeepOneGapFreeRecordThatVerifies
   EXPECT_EQ(RunLvyuan({"audit", "verify", "--data", first->data_dir().string()}, &output), 0)
       << output;
   EXPECT_NE(output.find("record verified"), std::string::npos) << output;
+}
+
+// A change made through one process reaches the other at once: its session
+// cache is emptied (no waiting out the cache time) and a browser's event
+// stream on it hears of new checkpoints and of its session's end.
+TEST_F(MultiprocessTest, LogoutOnOneServerEndsTheSessionAndItsStreamOnTheOther) {
+  const std::map<std::string, std::string> fast = {{"LVYUAN_RECORD_CHECKPOINT_EVERY", "1000"},
+                                                   {"LVYUAN_RECORD_CHECKPOINT_INTERVAL_S", "1"}};
+  ServerOptions first_options = WithEnv(fast);
+  first_options.backend = "postgresql";
+  auto first = ServerProcess::Start(first_options);
+  ServerOptions second_options = ReuseDataDir(first->data_dir());
+  second_options.env = fast;
+  second_options.backend = "postgresql";
+  auto second = ServerProcess::Start(second_options);
+
+  Client on_first(first->port());
+  ASSERT_EQ(on_first.Login("sysadmin", kDemoPassword).status, 200u);
+  const std::string cookie = on_first.cookie("__Host-lvyuan");
+  Client on_second(second->port());
+  on_second.set_cookie("__Host-lvyuan", cookie);
+  // The second process now has the session in its cache.
+  ASSERT_EQ(on_second.Get("/api/v1/me").status, 200u);
+  ASSERT_EQ(on_second.Get("/api/v1/me").status, 200u);
+
+  EventStreamReader stream(second->port(), cookie);
+  ASSERT_TRUE(stream.WaitFor("\r\n\r\n")) << stream.received();
+  ASSERT_TRUE(stream.received().starts_with("HTTP/1.1 200")) << stream.received();
+  EXPECT_NE(stream.received().find("text/event-stream"), std::string::npos) << stream.received();
+
+  // A change through the first process; whichever process leads makes its
+  // checkpoint, and the stream on the second hears of it.
+  Reply created = on_first.Post("/api/v1/units", json::object{{"name", "事件流测试单位"},
+                                                              {"type", "ecology_environment"},
+                                                              {"region_code", "330502"}});
+  ASSERT_EQ(created.status, 201u) << created;
+  ASSERT_TRUE(stream.WaitFor("event: checkpoint\ndata: {\"size\":")) << stream.received();
+
+  ASSERT_EQ(on_first.Post("/api/v1/auth/logout").status, 204u);
+  // Well within the 5 s the cache would otherwise keep the session.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  unsigned status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    status = on_second.Get("/api/v1/me").status;
+    if (status == 401) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 401u) << "the second process still answers from its cache";
+  EXPECT_TRUE(stream.WaitFor("event: session\ndata: {\"reason\":\"revoked\"}\n\n"))
+      << stream.received();
+  EXPECT_TRUE(stream.WaitForClose()) << "the stream ends with its session";
+}
+
+TEST_F(MultiprocessTest, LoginAttemptsSpreadOverBothServersShareOneRateLimit) {
+  const std::map<std::string, std::string> strict = {{"LVYUAN_AUTH_LOGIN_RATE_PER_MINUTE", "4"},
+                                                     {"LVYUAN_AUTH_LOCKOUT_THRESHOLD", "100"}};
+  ServerOptions first_options = WithEnv(strict);
+  first_options.backend = "postgresql";
+  auto first = ServerProcess::Start(first_options);
+  ServerOptions second_options = ReuseDataDir(first->data_dir());
+  second_options.env = strict;
+  second_options.backend = "postgresql";
+  auto second = ServerProcess::Start(second_options);
+  Client on_first(first->port());
+  Client on_second(second->port());
+  // Four attempts in all, alternating: each process alone would allow four.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    Client& client = attempt % 2 == 0 ? on_first : on_second;
+    Reply reply = client.Login("hzhb_officer", "Wrong-password-" + std::to_string(attempt));
+    ASSERT_EQ(reply.status, 401u) << "attempt " << attempt << ": " << reply;
+  }
+  for (Client* client : {&on_first, &on_second}) {
+    Reply limited = client->Login("hzhb_officer", kDemoPassword);
+    EXPECT_EQ(limited.status, 429u) << limited;
+    EXPECT_EQ(limited.error_code(), "RESOURCE_EXHAUSTED") << limited;
+  }
 }
 
 }  // namespace

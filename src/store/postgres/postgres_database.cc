@@ -11,6 +11,7 @@
 #include <exception>
 #include <optional>
 #include <pqxx/pqxx>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -96,6 +97,19 @@ Error MapSqlState(const std::string& state, std::string message) {
     return core::Unavailable("数据库连接不可用：" + message);
   }
   return core::Internal(std::move(message));
+}
+
+// Ok when libpq can parse url; InvalidArgument on field otherwise.
+Status ParseConninfo(const std::string& url, std::string_view field) {
+  char* raw_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &raw_error);
+  std::unique_ptr<char, decltype(&PQfreemem)> error(raw_error, &PQfreemem);
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> info(parsed, &PQconninfoFree);
+  if (!info) {
+    std::string reason = error ? CleanMessage(error.get()) : "无法解析";
+    return core::InvalidArgument("PostgreSQL 地址无效：" + reason, std::string(field));
+  }
+  return core::Ok();
 }
 
 using internal::ActiveGuard;
@@ -298,6 +312,12 @@ class Connection {
       : connection_(std::move(connection)) {}
 
   bool broken() const { return broken_ || !connection_->is_open(); }
+  // Closes the connection when it goes back to its pool.
+  void MarkBroken() { broken_ = true; }
+  // The SQLSTATE of the last statement that failed with one since
+  // ForgetSqlState ("" if none).
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
+  void ForgetSqlState() { last_sqlstate_.clear(); }
 
   // Runs one statement in tx. Errors as the header lists; a lost link marks
   // this connection broken.
@@ -363,6 +383,7 @@ class Connection {
       return core::PermissionDenied(CleanMessage(exception.what()));
     } catch (const pqxx::sql_error& exception) {
       if (!connection_->is_open()) broken_ = true;
+      last_sqlstate_ = exception.sqlstate();
       return MapSqlState(exception.sqlstate(), CleanMessage(exception.what()));
     } catch (const std::exception& exception) {
       if (!connection_->is_open()) {
@@ -382,6 +403,7 @@ class Connection {
 
   std::unique_ptr<pqxx::connection> connection_;
   bool broken_ = false;
+  std::string last_sqlstate_;
   std::unordered_map<std::string, std::string> statements_;  // SQL -> name
   std::int64_t next_statement_ = 0;
 };
@@ -536,8 +558,9 @@ Error NewerSchemaError(int recorded, int highest_known) {
 
 }  // namespace
 
-PostgresDatabase::Pool::Pool(PostgresDatabase& database, std::size_t size)
-    : database_(database), size_(size) {}
+PostgresDatabase::Pool::Pool(PostgresDatabase& database, std::string url, std::size_t size,
+                             bool writer)
+    : database_(database), url_(std::move(url)), size_(size), writer_(writer) {}
 
 PostgresDatabase::Pool::~Pool() = default;
 
@@ -552,7 +575,7 @@ Result<std::unique_ptr<Connection>> PostgresDatabase::Pool::CheckOut() {
   }
   ++checked_out_;
   lock.unlock();
-  Result<std::unique_ptr<Connection>> connection = database_.Connect();
+  Result<std::unique_ptr<Connection>> connection = database_.Connect(url_, writer_);
   if (!connection.ok()) {
     lock.lock();
     --checked_out_;
@@ -582,6 +605,10 @@ Result<std::unique_ptr<PostgresDatabase>> PostgresDatabase::Open(std::string url
     std::string reason = error ? CleanMessage(error.get()) : "无法解析";
     return core::InvalidArgument("PostgreSQL 地址无效：" + reason, "store.url");
   }
+  for (const std::string& replica : options.replica_urls) {
+    if (Status valid = ParseConninfo(replica, "store.replica_urls"); !valid.ok())
+      return valid.error();
+  }
   auto database = std::make_unique<PostgresDatabase>(Token(), std::move(url), options);
   // Connect once so that a wrong address fails here rather than at first use.
   std::unique_ptr<Connection> first = TRY(database->writers_.CheckOut());
@@ -592,8 +619,14 @@ Result<std::unique_ptr<PostgresDatabase>> PostgresDatabase::Open(std::string url
 PostgresDatabase::PostgresDatabase(Token, std::string url, const OpenOptions& options)
     : url_(std::move(url)),
       lock_timeout_ms_(std::max(0, options.busy_timeout_ms)),
-      writers_(*this, 1),
-      readers_(*this, static_cast<std::size_t>(std::max(1, options.reader_pool_size))) {}
+      writers_(*this, url_, 1, /*writer=*/true),
+      readers_(*this, url_, static_cast<std::size_t>(std::max(1, options.reader_pool_size)),
+               /*writer=*/false) {
+  for (const std::string& replica : options.replica_urls) {
+    replicas_.push_back(std::make_unique<Replica>(
+        *this, replica, static_cast<std::size_t>(std::max(1, options.reader_pool_size))));
+  }
+}
 
 PostgresDatabase::~PostgresDatabase() = default;
 
@@ -601,39 +634,85 @@ std::int64_t PostgresDatabase::connections_made() const {
   return connections_made_.load(std::memory_order_relaxed);
 }
 
-Result<std::unique_ptr<Connection>> PostgresDatabase::Connect() {
-  std::unique_ptr<pqxx::connection> raw;
-  try {
-    raw = std::make_unique<pqxx::connection>(url_);
-  } catch (const std::exception& exception) {
-    return core::Unavailable("无法连接 PostgreSQL：" + CleanMessage(exception.what()));
-  }
-  auto connection = std::make_unique<Connection>(std::move(raw));
-  connections_made_.fetch_add(1, std::memory_order_relaxed);
+std::int64_t PostgresDatabase::replica_fallbacks() const {
+  return replica_fallbacks_.load(std::memory_order_relaxed);
+}
+
+Result<std::unique_ptr<Connection>> PostgresDatabase::Connect(const std::string& url, bool writer) {
   const std::string settings =
       "SET statement_timeout = " + std::to_string(kStatementTimeoutMs) +
       "; SET lock_timeout = " + std::to_string(lock_timeout_ms_) +
       "; SET synchronous_commit = on; SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'";
-  try {
-    pqxx::nontransaction tx(connection->raw());
-    tx.exec(settings);
-  } catch (const std::exception& exception) {
-    return core::Unavailable("PostgreSQL 连接设置失败：" + CleanMessage(exception.what()));
+  for (int attempt = 1;; ++attempt) {
+    std::unique_ptr<pqxx::connection> raw;
+    try {
+      raw = std::make_unique<pqxx::connection>(url);
+    } catch (const std::exception& exception) {
+      return core::Unavailable("无法连接 PostgreSQL：" + CleanMessage(exception.what()));
+    }
+    auto connection = std::make_unique<Connection>(std::move(raw));
+    connections_made_.fetch_add(1, std::memory_order_relaxed);
+    bool read_only = false;
+    try {
+      pqxx::nontransaction tx(connection->raw());
+      tx.exec(settings);
+      if (writer) {
+        const pqxx::result row = tx.exec(
+            "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'");
+        read_only = row.size() == 1 && std::string_view(row[0][0].c_str()) == "t";
+      }
+    } catch (const std::exception& exception) {
+      return core::Unavailable("PostgreSQL 连接设置失败：" + CleanMessage(exception.what()));
+    }
+    if (!read_only) return connection;
+    // A standby (or a primary being demoted): not the one to write to. With
+    // several hosts and target_session_attrs=read-write libpq skips it
+    // itself; this catches a URL without it and a failover in progress.
+    if (attempt >= kReadOnlyConnectAttempts) {
+      return core::Unavailable(
+          "PostgreSQL 服务器只读（备库），无法写入；多主机地址请加 "
+          "target_session_attrs=read-write");
+    }
+    connection.reset();
+    std::this_thread::sleep_for(std::chrono::milliseconds(kReadOnlyPauseMs));
   }
-  return connection;
 }
 
-Status PostgresDatabase::RunTransaction(TransactionKind kind,
+Status PostgresDatabase::ReadMayLag(const std::function<Status(Conn&)>& fn) {
+  if (replicas_.empty()) return Read(fn);
+  if (IsActiveOnThisThread(this)) return NestedTransactionError();
+  const std::size_t count = replicas_.size();
+  const std::size_t first =
+      static_cast<std::size_t>(next_replica_.fetch_add(1, std::memory_order_relaxed) % count);
+  for (std::size_t i = 0; i < count; ++i) {
+    Replica& replica = *replicas_[(first + i) % count];
+    if (NowUnixMillis() < replica.retry_at_ms.load(std::memory_order_relaxed)) continue;
+    Status status = RunTransaction(TransactionKind::kRead, replica.pool, fn);
+    if (status.ok()) {
+      replica.retry_at_ms.store(0, std::memory_order_relaxed);
+      return status;
+    }
+    if (status.error().code == ErrorCode::kUnavailable) {
+      replica.retry_at_ms.store(NowUnixMillis() + kReplicaRetryMs, std::memory_order_relaxed);
+    } else if (status.error().code != ErrorCode::kAborted) {
+      return status;  // the callback's own error: the primary would answer the same
+    }
+  }
+  replica_fallbacks_.fetch_add(1, std::memory_order_relaxed);
+  return Read(fn);
+}
+
+Status PostgresDatabase::RunTransaction(TransactionKind kind, Pool& pool,
                                         const std::function<Status(Conn&)>& fn) {
   if (IsActiveOnThisThread(this)) return NestedTransactionError();
   ActiveGuard active(this);
-  Pool& pool = kind == TransactionKind::kWrite ? writers_ : readers_;
   std::unique_ptr<Connection> connection = TRY(pool.CheckOut());
   struct Return {
     Pool& pool;
     std::unique_ptr<Connection>& connection;
     ~Return() { pool.Return(std::move(connection)); }
   } give_back{pool, connection};
+  connection->ForgetSqlState();
 
   std::optional<pqxx::nontransaction> tx;
   try {
@@ -650,13 +729,29 @@ Status PostgresDatabase::RunTransaction(TransactionKind kind,
   auto rollback = [&] {
     if (!connection->broken()) (void)connection->RunScript(*tx, "ROLLBACK");
   };
+  // A Write refused because the server is read-only (a standby after a
+  // failover, or one being demoted): drop the connection so the next Write
+  // connects to the new primary. During recovery BEGIN's advisory lock is
+  // refused with 55000, a write with 25006.
+  auto server_read_only = [&](bool in_begin) {
+    if (kind != TransactionKind::kWrite) return false;
+    const std::string& state = connection->last_sqlstate();
+    return state == "25006" || (in_begin && (state == "55000" || state == "0A000"));
+  };
+  auto read_only_error = [&](const Error& cause) {
+    connection->MarkBroken();
+    return core::Unavailable("PostgreSQL 服务器已变为只读（主备切换中），本次写入未执行：" +
+                             cause.message);
+  };
   if (Status status = connection->RunScript(*tx, begin); !status.ok()) {
+    if (server_read_only(/*in_begin=*/true)) return read_only_error(status.error());
     rollback();
     return status;
   }
   PgConn conn(*connection, *tx);
   Status result = RunCallback(conn, [&fn](PgConn& c) { return fn(c); });
   if (!result.ok()) {
+    if (server_read_only(/*in_begin=*/false)) return read_only_error(result.error());
     rollback();
     return result;
   }
@@ -668,11 +763,11 @@ Status PostgresDatabase::RunTransaction(TransactionKind kind,
 }
 
 Status PostgresDatabase::Write(const std::function<Status(Conn&)>& fn) {
-  return RunTransaction(TransactionKind::kWrite, fn);
+  return RunTransaction(TransactionKind::kWrite, writers_, fn);
 }
 
 Status PostgresDatabase::Read(const std::function<Status(Conn&)>& fn) {
-  return RunTransaction(TransactionKind::kRead, fn);
+  return RunTransaction(TransactionKind::kRead, readers_, fn);
 }
 
 Status PostgresDatabase::Ping() {
@@ -802,6 +897,70 @@ Status PostgresDatabase::GrantApplicationRole(std::string_view role) {
     }
     script += "; REVOKE UPDATE, DELETE ON " + append_only + " FROM " + grantee;
     return static_cast<PgConn&>(conn).ExecScript(script);
+  });
+}
+
+// ListTables and AdvanceIdentities serve store/copy.h (backups and moving a
+// deployment between databases).
+namespace {
+
+std::string PortableType(std::string_view type) {
+  if (type == "bigint" || type == "integer" || type == "smallint") return "INTEGER";
+  if (type == "double precision" || type == "real") return "REAL";
+  if (type == "text") return "TEXT";
+  if (type == "bytea") return "BLOB";
+  return std::string(type);
+}
+
+}  // namespace
+
+Result<std::vector<TableInfo>> PostgresDatabase::ListTables() {
+  std::vector<TableInfo> tables;
+  TRY(Read([&tables](Conn& conn) -> Status {
+    tables.clear();
+    const std::vector<Row> rows = TRY(conn.Query(
+        "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), "
+        "COALESCE((SELECT k.n FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n) "
+        "WHERE k.attnum = a.attnum), 0)::bigint "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+        "LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary "
+        "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+        "ORDER BY c.relname, a.attnum"));
+    for (const Row& row : rows) {
+      if (tables.empty() || tables.back().name != row.Text(0)) {
+        tables.push_back({.name = row.Text(0), .columns = {}});
+      }
+      tables.back().columns.push_back({.name = row.Text(1),
+                                       .type = PortableType(row.Text(2)),
+                                       .primary_key = static_cast<int>(row.Int(3))});
+    }
+    return core::Ok();
+  }));
+  // By name in bytes, as SQLite sorts them, whatever the server's collation.
+  std::sort(tables.begin(), tables.end(),
+            [](const TableInfo& a, const TableInfo& b) { return a.name < b.name; });
+  return tables;
+}
+
+Status PostgresDatabase::AdvanceIdentities() {
+  return Write([](Conn& conn) -> Status {
+    const std::vector<Row> identities = TRY(conn.Query(
+        "SELECT current_schema()::text, c.relname::text, a.attname::text "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+        "WHERE n.nspname = current_schema() AND a.attidentity IN ('a', 'd') "
+        "ORDER BY c.relname, a.attnum"));
+    for (const Row& identity : identities) {
+      const std::string table =
+          QuoteIdentifier(identity.Text(0)) + "." + QuoteIdentifier(identity.Text(1));
+      const std::string column = QuoteIdentifier(identity.Text(2));
+      const std::vector<Value> params = {table, identity.Text(2)};
+      TRY(conn.Query("SELECT setval(pg_get_serial_sequence(?, ?), COALESCE(MAX(" + column +
+                         "), 0) + 1, false) FROM " + table,
+                     params));
+    }
+    return core::Ok();
   });
 }
 

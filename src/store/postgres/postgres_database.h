@@ -19,6 +19,26 @@
 // Read: BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY and the snapshot is
 // taken at once, so a Read sees the database as it was when it began.
 //
+// Replicas (OpenOptions::replica_urls): each has a reader pool of its own,
+// connected lazily, that only ReadMayLag uses; Write and Read always go to
+// url. ReadMayLag takes the replicas round robin; a replica that cannot be
+// reached (Unavailable) is skipped for kReplicaRetryMs, and when no replica
+// answers — or a replica cancels the read for a conflict with recovery
+// (Aborted) — the read runs on url's reader pool, so a replica's failure
+// never fails a read the primary can answer. A replica URL may itself name
+// several hosts with target_session_attrs=prefer-standby.
+//
+// High availability: url may name several hosts
+// ("postgresql://h1:p1,h2:p2,h3:p3/db?target_session_attrs=read-write");
+// libpq tries them in turn and keeps the first that accepts writes. A writer
+// connection is also checked when it is made (pg_is_in_recovery(),
+// transaction_read_only): one that lands on a read-only standby is closed and
+// the connect is tried again (kReadOnlyConnectAttempts in all, kReadOnlyPauseMs
+// apart) before Unavailable is answered. A Write whose server turns out to be
+// read-only (SQLSTATE 25006, or a BEGIN refused during recovery) drops its
+// connection and answers Unavailable, so the next Write connects afresh,
+// following a failover to the new primary; the Write itself is not retried.
+//
 // Statements: the portable '?' placeholders become $1, $2 ... (outside quotes,
 // quoted identifiers, dollar-quoted strings and comments); a parameter holding
 // an INTEGER, REAL or BLOB value is cast (::bigint, ::double precision,
@@ -37,10 +57,9 @@
 // PermissionDenied; class 08, 57P0x and a
 // broken link -> Unavailable; 55P03 lock_not_available -> Unavailable; 57014
 // (statement_timeout) -> DeadlineExceeded; 25006 (write in a Read) ->
-// FailedPrecondition; anything else -> Internal. After one statement of a
-// callback failed, its later statements are refused (FailedPrecondition) and
-// the transaction is rolled back even if the callback returns ok, as on
-// SQLite.
+// FailedPrecondition (in a Write: Unavailable, see above); anything else -> Internal. After one
+// statement of a callback failed, its later statements are refused (FailedPrecondition) and the
+// transaction is rolled back even if the callback returns ok, as on SQLite.
 //
 // Calling Write, Read, Ping, Migrate or SchemaVersion of a database from inside
 // one of its own callbacks on the same thread returns Internal ("nested
@@ -97,11 +116,18 @@ class PostgresDatabase final : public Database {
   // The advisory lock that serialises writers across processes ("lvyuan" in
   // ASCII, so that other users of advisory locks on the database can avoid it).
   static constexpr std::int64_t kWriterLockKey = 0x6c7679'75616e;
+  // How long a replica that could not be reached is left out of ReadMayLag.
+  static constexpr std::int64_t kReplicaRetryMs = 5'000;
+  // Connects of a writer that land on a read-only server, before giving up.
+  static constexpr int kReadOnlyConnectAttempts = 3;
+  static constexpr int kReadOnlyPauseMs = 200;
 
   // Checks the URL and connects once (a writer) so that a wrong address or
-  // credentials fail here. Errors: InvalidArgument (field "store.url") for a
-  // URL libpq cannot parse; Unavailable when the server cannot be reached or
-  // refuses the login.
+  // credentials fail here; replicas are connected on first use, so a replica
+  // that is down does not stop the start. Errors: InvalidArgument (field
+  // "store.url", or "store.replica_urls" for a replica) for a URL libpq cannot
+  // parse; Unavailable when the server cannot be reached, refuses the login
+  // or accepts no writes.
   static Result<std::unique_ptr<PostgresDatabase>> Open(std::string url,
                                                         const OpenOptions& options);
 
@@ -119,6 +145,8 @@ class PostgresDatabase final : public Database {
 
   Status Write(const std::function<Status(Conn&)>& fn) override;
   Status Read(const std::function<Status(Conn&)>& fn) override;
+  // See the replicas above; Read when there are none.
+  Status ReadMayLag(const std::function<Status(Conn&)>& fn) override;
   Status Ping() override;
   // Migrate(PostgresMigrations()).
   Status Migrate() override;
@@ -131,6 +159,14 @@ class PostgresDatabase final : public Database {
   Status Migrate(std::span<const Migration> migrations);
   Result<int> SchemaVersion() override;
   std::string_view Backend() const override { return "postgresql"; }
+  // The ordinary tables of the current schema, from pg_catalog; bigint,
+  // integer and smallint are INTEGER, bytea BLOB, double precision and real
+  // REAL, text TEXT.
+  Result<std::vector<TableInfo>> ListTables() override;
+  // setval of every identity column's sequence in the current schema to one
+  // past the column's highest value (1 for an empty table), in one Write.
+  // Needs the owner's rights on the sequences (store.migration_url).
+  Status AdvanceIdentities() override;
 
   // Gives `role` (a login role of the application, distinct from the owner
   // this database connects as) what the application needs in the current
@@ -147,12 +183,16 @@ class PostgresDatabase final : public Database {
   // Connections made since Open (first connections and reconnections), for
   // tests and metrics. Thread-safe.
   std::int64_t connections_made() const;
+  // ReadMayLag calls that ran on the primary although replicas are
+  // configured (none answered), for tests and metrics. Thread-safe.
+  std::int64_t replica_fallbacks() const;
 
  private:
   // A pool of connections of one kind, connecting lazily up to its size.
   class Pool {
    public:
-    Pool(PostgresDatabase& database, std::size_t size);
+    // Connects to url; a writer pool's connections must accept writes.
+    Pool(PostgresDatabase& database, std::string url, std::size_t size, bool writer);
     ~Pool();
     // Blocks until a connection is idle or may be made; connects if needed.
     // Errors: Unavailable when connecting fails (the slot is given back).
@@ -162,25 +202,40 @@ class PostgresDatabase final : public Database {
 
    private:
     PostgresDatabase& database_;
+    const std::string url_;
     const std::size_t size_;
+    const bool writer_;
     std::mutex mutex_;
     std::condition_variable returned_;
     std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mutex_
     std::size_t checked_out_ = 0;                    // guarded by mutex_
   };
 
+  // A replica's reader pool and when it may be tried again after failing.
+  struct Replica {
+    Replica(PostgresDatabase& database, std::string url, std::size_t size)
+        : pool(database, std::move(url), size, /*writer=*/false) {}
+    Pool pool;
+    std::atomic<std::int64_t> retry_at_ms{0};  // unix ms; 0: up
+  };
+
   enum class TransactionKind { kWrite, kRead };
 
-  Result<std::unique_ptr<Connection>> Connect();
-  // Checks a connection out of the pool for kind, runs fn inside a
-  // transaction of that kind, and gives the connection back.
-  Status RunTransaction(TransactionKind kind, const std::function<Status(Conn&)>& fn);
+  // A new connection to url with the session settings. writer: one that
+  // lands on a read-only server is closed and the connect tried again.
+  Result<std::unique_ptr<Connection>> Connect(const std::string& url, bool writer);
+  // Checks a connection out of pool, runs fn inside a transaction of kind,
+  // and gives the connection back.
+  Status RunTransaction(TransactionKind kind, Pool& pool, const std::function<Status(Conn&)>& fn);
 
   const std::string url_;
   const int lock_timeout_ms_;
   std::atomic<std::int64_t> connections_made_{0};
+  std::atomic<std::int64_t> replica_fallbacks_{0};
+  std::atomic<std::uint64_t> next_replica_{0};
   Pool writers_;
   Pool readers_;
+  std::vector<std::unique_ptr<Replica>> replicas_;  // fixed after construction
 };
 
 }  // namespace postgres

@@ -457,6 +457,190 @@ TEST_F(PostgresRolesTest, GrantingIsIdempotentAndRefusesTheOwnerOrAnUnknownRole)
   EXPECT_EQ(CodeOf(db_->GrantApplicationRole(*owner)), ErrorCode::kInvalidArgument);
 }
 
+// Replicas: a second (and third) scratch schema on the test server stands for
+// a replica; each holds a table `whereami` naming it, so a read shows where it
+// ran.
+class PostgresReplicaTest : public PostgresDatabaseTest {
+ protected:
+  void SetUp() override {
+    PostgresDatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_TRUE(IsOk(Label(*db_, "primary")));
+    for (const char* name : {"replica-1", "replica-2"}) {
+      replicas_.push_back(std::make_unique<testing::ScratchSchema>());
+      ASSERT_TRUE(IsOk(replicas_.back()->status()));
+      auto replica = Open({.url = replicas_.back()->url()});
+      ASSERT_TRUE(IsOk(replica));
+      ASSERT_TRUE(IsOk(Label(**replica, name)));
+    }
+  }
+
+  static Status Label(Database& db, const std::string& name) {
+    return db.Write([&name](Conn& conn) -> Status {
+      TRY(conn.Exec("CREATE TABLE whereami (name TEXT NOT NULL)"));
+      TRY(conn.Exec("INSERT INTO whereami (name) VALUES (?)", std::vector<Value>{name}));
+      return Ok();
+    });
+  }
+
+  std::unique_ptr<PostgresDatabase> OpenWithReplicas(std::vector<std::string> replica_urls) {
+    OpenOptions options{.url = schema_->url(), .replica_urls = std::move(replica_urls)};
+    auto opened = PostgresDatabase::Open(schema_->url(), options);
+    EXPECT_TRUE(IsOk(opened));
+    return opened.ok() ? std::move(opened).value() : nullptr;
+  }
+
+  // Where a read or write of kind ran: "primary", "replica-1", ... or the error.
+  enum class Kind { kReadMayLag, kRead, kWrite };
+  static std::string WhereAmI(PostgresDatabase& db, Kind kind) {
+    std::string name;
+    auto fn = [&name](Conn& conn) -> Status {
+      std::optional<Row> row = TRY(conn.QueryOne("SELECT name FROM whereami"));
+      name = row->Text(0);
+      return Ok();
+    };
+    Status status = kind == Kind::kReadMayLag ? db.ReadMayLag(fn)
+                    : kind == Kind::kRead     ? db.Read(fn)
+                                              : db.Write(fn);
+    return status.ok() ? name : status.error().ToString();
+  }
+
+  std::vector<std::unique_ptr<testing::ScratchSchema>> replicas_;
+};
+
+TEST_F(PostgresReplicaTest, ReadMayLagGoesToTheReplicasInTurnAndReadAndWriteToThePrimary) {
+  auto db = OpenWithReplicas({replicas_[0]->url(), replicas_[1]->url()});
+  ASSERT_NE(db, nullptr);
+  std::multiset<std::string> lagging;
+  for (int i = 0; i < 4; ++i) lagging.insert(WhereAmI(*db, Kind::kReadMayLag));
+  EXPECT_EQ(lagging,
+            (std::multiset<std::string>{"replica-1", "replica-1", "replica-2", "replica-2"}));
+  EXPECT_EQ(WhereAmI(*db, Kind::kRead), "primary");
+  EXPECT_EQ(WhereAmI(*db, Kind::kWrite), "primary");
+  EXPECT_EQ(db->replica_fallbacks(), 0);
+}
+
+TEST_F(PostgresReplicaTest, WithoutReplicasReadMayLagReadsThePrimary) {
+  EXPECT_EQ(WhereAmI(*db_, Kind::kReadMayLag), "primary");
+  EXPECT_EQ(db_->replica_fallbacks(), 0);
+}
+
+TEST_F(PostgresReplicaTest, ADeadReplicaFallsBackToThePrimaryAndIsSkippedAfterwards) {
+  auto db = OpenWithReplicas({"postgresql://lvyuan_test@127.0.0.1:1/lvyuan_test"});
+  ASSERT_NE(db, nullptr) << "a replica that is down does not stop the open";
+  const std::int64_t made = db->connections_made();
+  EXPECT_EQ(WhereAmI(*db, Kind::kReadMayLag), "primary");
+  EXPECT_EQ(db->replica_fallbacks(), 1);
+  EXPECT_EQ(WhereAmI(*db, Kind::kReadMayLag), "primary");
+  EXPECT_EQ(db->replica_fallbacks(), 2);
+  EXPECT_EQ(db->connections_made(), made + 1)
+      << "one reader on the primary; the dead replica is not tried again at once";
+}
+
+TEST_F(PostgresReplicaTest, ADeadReplicaIsSkippedInFavourOfALiveOne) {
+  auto db =
+      OpenWithReplicas({"postgresql://lvyuan_test@127.0.0.1:1/lvyuan_test", replicas_[1]->url()});
+  ASSERT_NE(db, nullptr);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(WhereAmI(*db, Kind::kReadMayLag), "replica-2");
+  EXPECT_EQ(db->replica_fallbacks(), 0);
+}
+
+TEST_F(PostgresReplicaTest, AReplicaLinkLostDuringAReadFallsBackWithoutFailingIt) {
+  auto db = OpenWithReplicas({replicas_[0]->url()});
+  ASSERT_NE(db, nullptr);
+  std::int64_t replica_pid = 0;
+  ASSERT_TRUE(IsOk(db->ReadMayLag([&replica_pid](Conn& conn) -> Status {
+    std::optional<Row> row = TRY(conn.QueryOne("SELECT pg_backend_pid()"));
+    replica_pid = row->Int(0);
+    return Ok();
+  })));
+  ASSERT_NO_FATAL_FAILURE(TerminateBackend(replica_pid));
+  EXPECT_EQ(WhereAmI(*db, Kind::kReadMayLag), "primary");
+  EXPECT_EQ(db->replica_fallbacks(), 1);
+}
+
+TEST_F(PostgresReplicaTest, ReadMayLagPassesTheCallbacksOwnErrorThrough) {
+  auto db = OpenWithReplicas({replicas_[0]->url()});
+  ASSERT_NE(db, nullptr);
+  int runs = 0;
+  Status status = db->ReadMayLag([&runs](Conn&) -> Status {
+    ++runs;
+    return core::NotFound("nothing here");
+  });
+  EXPECT_EQ(CodeOf(status), ErrorCode::kNotFound);
+  EXPECT_EQ(runs, 1) << "not asked again of the primary";
+}
+
+TEST(PostgresReplicaUrlTest, UnparsableReplicaUrlIsInvalidArgumentOnReplicaUrls) {
+  auto opened = Open({.url = "postgresql://lvyuan_test@127.0.0.1:1/lvyuan_test",
+                      .replica_urls = {"postgresql://127.0.0.1/lvyuan?no_such_option=1"}});
+  ASSERT_EQ(CodeOf(opened), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(opened.error().field, "store.replica_urls");
+}
+
+// url with `hosts` (e.g. "127.0.0.1:1,") put before its host.
+std::string WithHostsBefore(const std::string& url, const std::string& hosts) {
+  const std::size_t start = url.find("://") + 3;
+  const std::size_t at = url.find('@', start);
+  const std::size_t host = at == std::string::npos ? start : at + 1;
+  return url.substr(0, host) + hosts + url.substr(host);
+}
+
+TEST_F(PostgresDatabaseTest, MultiHostUrlSkipsADeadHostAndWritesToTheWritableOne) {
+  std::string url = WithHostsBefore(schema_->url(), "127.0.0.1:1,");
+  url += "&target_session_attrs=read-write";
+  auto db = PostgresDatabase::Open(url, OpenOptions{.url = url});
+  ASSERT_TRUE(IsOk(db));
+  EXPECT_TRUE(IsOk((*db)->Write([](Conn& conn) -> Status {
+    TRY(conn.Exec("CREATE TABLE t (id BIGINT)"));
+    TRY(conn.Exec("INSERT INTO t (id) VALUES (1)"));
+    return Ok();
+  })));
+}
+
+TEST_F(PostgresDatabaseTest, AWriterLandingOnAReadOnlyServerIsRefusedWhenConnecting) {
+  // default_transaction_read_only makes the server look like a standby to a
+  // session, as target_session_attrs=read-write sees one.
+  const std::string url = schema_->url() + "%20-c%20default_transaction_read_only%3Don";
+  auto db = PostgresDatabase::Open(url, OpenOptions{.url = url});
+  ASSERT_EQ(CodeOf(db), ErrorCode::kUnavailable);
+  EXPECT_THAT(db.error().message, HasSubstr("只读"));
+}
+
+TEST_F(PostgresDatabaseTest, AWriteRefusedAsReadOnlyAnswersUnavailableAndReconnects) {
+  // A server that turned read-only under an open writer connection (a
+  // demoted primary): the Write is not retried, its connection is dropped,
+  // and the next Write connects afresh.
+  ASSERT_TRUE(IsOk(db_->Write([](Conn& conn) -> Status {
+    TRY(conn.Exec("CREATE TABLE t (id BIGINT)"));
+    return Ok();
+  })));
+  const std::int64_t made = db_->connections_made();
+  const std::int64_t pid = BackendPid(/*writer=*/true);
+  int runs = 0;
+  Status refused = db_->Write([&runs](Conn& conn) -> Status {
+    ++runs;
+    TRY(conn.Exec("SET LOCAL transaction_read_only = on"));
+    TRY(conn.Exec("INSERT INTO t (id) VALUES (1)"));
+    return Ok();
+  });
+  EXPECT_EQ(CodeOf(refused), ErrorCode::kUnavailable);
+  EXPECT_EQ(runs, 1);
+  ASSERT_TRUE(IsOk(db_->Write([](Conn& conn) -> Status {
+    TRY(conn.Exec("INSERT INTO t (id) VALUES (2)"));
+    return Ok();
+  })));
+  EXPECT_EQ(db_->connections_made(), made + 1);
+  EXPECT_NE(BackendPid(/*writer=*/true), pid);
+  std::vector<Row> rows;
+  ASSERT_TRUE(IsOk(db_->Read([&rows](Conn& conn) -> Status {
+    rows = TRY(conn.Query("SELECT id FROM t"));
+    return Ok();
+  })));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].Int(0), 2);
+}
+
 TEST(PostgresUrlTest, UserOfUrlReadsTheUserOfBothSyntaxes) {
   auto uri = UserOfUrl("postgresql://lvyuan_app@db.example:5432/lvyuan");
   ASSERT_TRUE(IsOk(uri));

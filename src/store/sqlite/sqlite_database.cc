@@ -700,6 +700,30 @@ Result<int> SqliteDatabase::SchemaVersion() {
 
 Status SqliteDatabase::Migrate() { return Migrate(SqliteMigrations()); }
 
+Result<std::vector<TableInfo>> SqliteDatabase::ListTables() {
+  std::vector<TableInfo> tables;
+  TRY(Read([&tables](Conn& conn) -> Status {
+    tables.clear();
+    const std::vector<Row> names = TRY(conn.Query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
+        "ESCAPE '\\' ORDER BY name"));
+    for (const Row& name : names) {
+      TableInfo table{.name = name.Text(0), .columns = {}};
+      const std::vector<Value> params = {table.name};
+      const std::vector<Row> columns = TRY(conn.Query(
+          "SELECT name, upper(type), pk FROM pragma_table_info(?) ORDER BY cid", params));
+      for (const Row& column : columns) {
+        table.columns.push_back({.name = column.Text(0),
+                                 .type = column.Text(1),
+                                 .primary_key = static_cast<int>(column.Int(2))});
+      }
+      tables.push_back(std::move(table));
+    }
+    return core::Ok();
+  }));
+  return tables;
+}
+
 Status SqliteDatabase::Migrate(std::span<const Migration> migrations) {
   TRY(CheckMigrationOrder(migrations));
   if (IsActiveOnThisThread(this)) return NestedTransactionError();

@@ -92,6 +92,8 @@ class SqliteDatabase final : public Database {
   Status Migrate(std::span<const Migration> migrations);
   Result<int> SchemaVersion() override;
   std::string_view Backend() const override { return "sqlite"; }
+  // From sqlite_master and pragma_table_info; the declared type, upper-cased.
+  Result<std::vector<TableInfo>> ListTables() override;
 
   // The file path as given to Open.
   const std::string& path() const { return path_; }

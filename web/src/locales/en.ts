@@ -81,6 +81,7 @@ const en: Messages<typeof zhCN> = {
     logout: 'Sign out',
     logoutConfirm: 'Sign out now?',
     loggedOut: 'Signed out',
+    sessionEnded: 'Your session has ended; please sign in again',
   },
   home: {
     greeting: 'Hello, {name}',

@@ -76,6 +76,7 @@ const zhCN = {
     logout: '退出登录',
     logoutConfirm: '确定退出登录吗？',
     loggedOut: '已退出登录',
+    sessionEnded: '登录已失效，请重新登录',
   },
   home: {
     greeting: '您好，{name}',
