@@ -14,6 +14,7 @@
 #include "record/checkpoint.h"
 #include "record/witness.h"
 #include "store/postgres/postgres_database.h"
+#include "workflow/guards.h"
 
 namespace lvyuan::app {
 namespace {
@@ -26,6 +27,12 @@ std::filesystem::path FindCatalogDir(const std::string& configured) {
   std::filesystem::path fallback = std::filesystem::path(LVYUAN_SOURCE_ROOT) / configured;
   if (p.is_relative() && std::filesystem::exists(fallback / "roles.json")) return fallback;
   return p;
+}
+
+// The procedure definitions: workflows/ beside the shipped data directory.
+std::filesystem::path WorkflowDirOf(std::filesystem::path catalog_dir) {
+  if (!catalog_dir.has_filename()) catalog_dir = catalog_dir.parent_path();
+  return catalog_dir.parent_path() / "workflows";
 }
 
 // Bundles are removed once sent; what a crash left behind (older than an
@@ -181,6 +188,18 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
       std::make_unique<domain::EvidenceCatalog>(std::move(evidence_catalog).value());
   rt->evidence_ = std::make_unique<domain::Evidence>(*rt->db_, *rt->log_, *rt->blobs_,
                                                      *rt->evidence_catalog_, rt->clock_);
+  // A definition that does not load stops start-up, naming file and path.
+  auto workflow_catalogs = workflow::Catalogs::FromDataDir(rt->catalog_dir_, *rt->regions_);
+  if (!workflow_catalogs.ok()) {
+    return core::InvalidArgument(workflow_catalogs.error().message, "data.dir");
+  }
+  auto workflows = workflow::Registry::Load(WorkflowDirOf(rt->catalog_dir_), *workflow_catalogs,
+                                            workflow::BuiltinGuards());
+  if (!workflows.ok()) return core::InvalidArgument(workflows.error().message, "data.dir");
+  rt->workflows_ = std::make_unique<workflow::Registry>(std::move(workflows).value());
+  rt->matters_ =
+      std::make_unique<domain::Matters>(*rt->db_, *rt->log_, *rt->workflows_, *rt->calendar_,
+                                        *rt->regions_, *rt->field_cipher_, rt->clock_);
   TRY(rt->accounts_->Initialize());
   if (for_server) TRY(http::ConfigureAccessLog(c.log.access_log));
   return rt;
@@ -220,7 +239,8 @@ core::Status Runtime::Serve() {
                         .evidence = evidence_.get(),
                         .witnesses = &witnesses,
                         .calendar = calendar_.get(),
-                        .notifier = notifier_.get()},
+                        .notifier = notifier_.get(),
+                        .matters = matters_.get()},
                        {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute),
                         .rate_limit_store = db_.get()});
   http::Server server(so, router, http::MakeHooks(*accounts_, *db_));
@@ -252,7 +272,9 @@ core::Status Runtime::Serve() {
 
 core::Result<std::vector<domain::DemoAccount>> Runtime::Demo(const std::string& password,
                                                              bool totp) {
-  return domain::CreateDemo(*accounts_, {.password = password, .require_totp = totp});
+  auto accounts = TRY(domain::CreateDemo(*accounts_, {.password = password, .require_totp = totp}));
+  TRY(domain::CreateDemoMatters(*matters_, *evidence_, *db_, *catalog_));
+  return accounts;
 }
 
 core::Result<std::int64_t> Runtime::ResolveUnit(const std::string& id_or_name) {

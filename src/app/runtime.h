@@ -17,11 +17,13 @@
 #include "domain/catalog.h"
 #include "domain/demo.h"
 #include "domain/evidence.h"
+#include "domain/matters.h"
 #include "domain/record_access.h"
 #include "domain/record_verify_job.h"
 #include "record/log.h"
 #include "store/database.h"
 #include "store/notify.h"
+#include "workflow/registry.h"
 
 namespace lvyuan::app {
 
@@ -78,6 +80,8 @@ class Runtime {
   std::unique_ptr<domain::EvidenceCatalog> evidence_catalog_;
   std::unique_ptr<record::BlobStore> blobs_;  // <data.var_dir>/files
   std::unique_ptr<domain::Evidence> evidence_;
+  std::unique_ptr<workflow::Registry> workflows_;  // workflows/ beside the shipped data
+  std::unique_ptr<domain::Matters> matters_;
 };
 
 }  // namespace lvyuan::app

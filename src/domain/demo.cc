@@ -4,6 +4,8 @@
 #include <optional>
 
 #include "crypto/password.h"
+#include "store/accounts.h"
+#include "store/matters.h"
 
 namespace lvyuan::domain {
 namespace {
@@ -143,6 +145,124 @@ Result<std::vector<DemoAccount>> CreateDemo(Accounts& accounts, const DemoOption
     out.push_back(account);
   }
   return out;
+}
+
+namespace {
+
+constexpr std::pair<const char*, const char*> kAbbreviations[] = {
+    {"湖州市中级人民法院", "湖中院"}, {"安吉县人民法院", "安法"},
+    {"湖州市人民检察院", "湖检"},     {"湖州市公安局", "湖公"},
+    {"湖州市生态环境局", "湖环"},     {"湖州市自然资源和规划局", "湖资规"},
+    {"湖州市农业农村局", "湖农"},     {"湖州市水利局", "湖水"},
+    {"湖州市林业局", "湖林"},
+};
+
+// A demo user acting as if signed in.
+Result<Principal> DemoPrincipal(store::Database& db, const Catalog& catalog,
+                                std::string_view username) {
+  std::optional<store::UserRecord> user;
+  TRY(db.Read([&](store::Conn& conn) -> Status {
+    user = TRY(store::FindUserByName(conn, username));
+    return core::Ok();
+  }));
+  if (!user) return core::NotFound("演示用户不存在：" + std::string(username));
+  Principal p;
+  p.user_id = user->id;
+  p.username = user->username;
+  p.display_name = user->display_name;
+  p.unit_id = user->unit_id;
+  p.unit_type = user->unit_type;
+  p.roles = user->roles;
+  for (const std::string& code : user->roles) {
+    if (const Role* role = catalog.FindRole(code)) {
+      p.permissions.insert(role->permissions.begin(), role->permissions.end());
+    }
+  }
+  return p;
+}
+
+// A small PNG photo entered by `who` (the demo's on-site evidence).
+Result<std::int64_t> DemoPhoto(Evidence& evidence, const Principal& who, int seed) {
+  Provenance p;
+  p.source = "on_site_capture";
+  p.captured_at = "2026-01-15T02:30:00Z";
+  p.captured_by = who.display_name;
+  p.device_id = "执法记录仪 DSJ-A8-0031";
+  p.location = EvidenceLocation{"湖州市吴兴区某印染厂排污口", "30.8703", "120.0933"};
+  p.description = "排污口现场照片";
+  std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  while (png.size() < 256) png.push_back(static_cast<std::uint8_t>(png.size() * 7 + seed));
+  const RequestMeta meta{"", "demo"};
+  auto upload = TRY(evidence.CreateUpload(
+      who, {"排污口" + std::to_string(seed) + ".png", static_cast<std::int64_t>(png.size()), p},
+      meta));
+  auto session = TRY(evidence.ContinueUpload(who, upload.id, std::nullopt, meta));
+  TRY(session->Write(png));
+  auto done = TRY(session->Finish());
+  if (!done.evidence) return core::Internal("demo photo upload did not complete");
+  return done.evidence->id;
+}
+
+}  // namespace
+
+Result<int> CreateDemoMatters(Matters& matters, Evidence& evidence, store::Database& db,
+                              const Catalog& catalog) {
+  bool any = false;
+  std::int64_t police_unit = 0;
+  TRY(db.Write([&](store::Conn& conn) -> Status {
+    for (const auto& [name, abbreviation] : kAbbreviations) {
+      auto unit = TRY(store::FindUnitByName(conn, name));
+      if (!unit) continue;
+      if (TRY(store::UnitAbbreviation(conn, unit->id)).empty()) {
+        TRY(store::SetUnitAbbreviation(conn, unit->id, abbreviation));
+      }
+      if (std::string_view(name) == "湖州市公安局") police_unit = unit->id;
+    }
+    store::MatterFilter all;
+    all.limit = 1;
+    any = !TRY(store::ListMatters(conn, all)).items.empty();
+    return core::Ok();
+  }));
+  if (any || police_unit == 0) return 0;
+
+  const RequestMeta meta{"", "demo"};
+  const Principal officer = TRY(DemoPrincipal(db, catalog, "hzhb_officer"));
+  const Principal police = TRY(DemoPrincipal(db, catalog, "hzga_officer"));
+  const std::int64_t photo = TRY(DemoPhoto(evidence, officer, 1));
+  const std::int64_t second_photo = TRY(DemoPhoto(evidence, officer, 2));
+
+  boost::json::object clue{
+      {"title", "吴兴区某印染厂疑似夜间偷排废水"},
+      {"source", "complaint"},
+      {"domain", "water"},
+      {"region", "330502"},
+      {"address", "湖州市吴兴区织里镇某印染厂东侧排污口"},
+      {"subject",
+       {{"kind", "company"},
+        {"credit_code", "91330502MA2B3C4D58"},
+        {"name", "湖州某印染有限公司"}}},
+      {"discovered_on", "2026-01-15"},
+      {"description", "群众举报该厂夜间通过暗管向河道排放未经处理的印染废水，河水发红。"},
+      {"attachments", boost::json::array{photo}}};
+  TRY(matters.Create(officer, "clue", clue, meta));
+
+  boost::json::object crime = clue;
+  crime["title"] = "长兴县某电镀厂非法倾倒含重金属污泥";
+  crime["domain"] = "solid_hazardous_waste";
+  crime["region"] = "330522";
+  crime["address"] = "湖州市长兴县某镇废弃矿坑";
+  crime["subject"] = {
+      {"kind", "company"}, {"credit_code", "91330522MA2C7D8E94"}, {"name", "长兴某电镀有限公司"}};
+  crime["description"] = "巡查发现废弃矿坑内倾倒大量电镀污泥，初步检测铬含量超标，涉嫌污染环境罪。";
+  crime["attachments"] = boost::json::array{second_photo};
+  const std::int64_t clue_id = TRY(matters.Create(officer, "clue", crime, meta));
+  TRY(matters.Act(officer, clue_id, "transfer_criminal",
+                  {{"police_unit", police_unit}, {"suspected_offence", "污染环境罪"}}, 1, meta));
+  const MatterView transferred = TRY(matters.Get(officer, clue_id));
+  if (transferred.links.empty()) return core::Internal("demo transfer opened no matter");
+  const std::int64_t transfer_id = transferred.links.front().to_matter_id;
+  TRY(matters.Act(police, transfer_id, "accept", boost::json::object{}, 1, meta));
+  return 3;
 }
 
 }  // namespace lvyuan::domain

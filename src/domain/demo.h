@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "domain/accounts.h"
+#include "domain/catalog.h"
+#include "domain/evidence.h"
+#include "domain/matters.h"
 
 namespace lvyuan::domain {
 
@@ -24,5 +27,14 @@ struct DemoOptions {
 };
 
 Result<std::vector<DemoAccount>> CreateDemo(Accounts& accounts, const DemoOptions& options);
+
+// After CreateDemo: the demo units' abbreviations for matter numbers (湖环,
+// 湖公, 湖检, 湖中院 …) and, when the deployment has no matter yet, a few
+// matters to look at — a registered clue, and a clue transferred to the
+// police as a suspected crime whose transfer the police have accepted (the
+// procuratorate copied). Returns how many matters it opened (0 when some
+// existed already).
+Result<int> CreateDemoMatters(Matters& matters, Evidence& evidence, store::Database& db,
+                              const Catalog& catalog);
 
 }  // namespace lvyuan::domain

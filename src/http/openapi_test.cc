@@ -19,6 +19,7 @@
 #include "domain/accounts.h"
 #include "domain/catalog.h"
 #include "domain/evidence.h"
+#include "domain/matters.h"
 #include "domain/record_access.h"
 #include "domain/record_verify_job.h"
 #include "http/router.h"
@@ -26,6 +27,7 @@
 #include "http/server.h"
 #include "record/log.h"
 #include "store/database.h"
+#include "workflow/guards.h"
 
 namespace lvyuan::http {
 namespace {
@@ -150,13 +152,23 @@ class OpenApiTest : public ::testing::Test {
     ASSERT_TRUE(calendar.ok()) << calendar.error().ToString();
     calendar_ = std::make_unique<core::WorkCalendar>(std::move(calendar).value());
     notifier_ = store::MakeNotifier(*db_, {});
+    auto workflow_catalogs = workflow::Catalogs::FromDataDir(SourceRoot() / "data", *regions_);
+    ASSERT_TRUE(workflow_catalogs.ok()) << workflow_catalogs.error().ToString();
+    auto workflows = workflow::Registry::Load(SourceRoot() / "workflows", *workflow_catalogs,
+                                              workflow::BuiltinGuards());
+    ASSERT_TRUE(workflows.ok()) << workflows.error().ToString();
+    workflows_ = std::make_unique<workflow::Registry>(std::move(workflows).value());
+    cipher_ = std::make_unique<crypto::FieldCipher>(crypto::FieldCipher::Generate());
+    matters_ = std::make_unique<domain::Matters>(*db_, *log_, *workflows_, *calendar_, *regions_,
+                                                 *cipher_, clock_);
     RegisterRoutes(router_,
                    {.accounts = *accounts_,
                     .record = record_.get(),
                     .verify = verify_.get(),
                     .evidence = evidence_.get(),
                     .calendar = calendar_.get(),
-                    .notifier = notifier_.get()},
+                    .notifier = notifier_.get(),
+                    .matters = matters_.get()},
                    {});
 
     std::string error;
@@ -165,6 +177,7 @@ class OpenApiTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    matters_.reset();
     verify_.reset();
     evidence_.reset();
     record_.reset();
@@ -185,6 +198,9 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<store::Database> db_;
   // Before router_, whose event stream subscribes to it.
   std::unique_ptr<store::Notifier> notifier_;
+  std::unique_ptr<workflow::Registry> workflows_;
+  std::unique_ptr<crypto::FieldCipher> cipher_;
+  std::unique_ptr<domain::Matters> matters_;
   std::unique_ptr<domain::Catalog> catalog_;
   std::unique_ptr<core::RegionCatalogue> regions_;
   core::SystemClock clock_;

@@ -18,6 +18,7 @@ namespace lvyuan::domain {
 class RecordAccess;
 class RecordVerifyJob;
 class Evidence;
+class Matters;
 }  // namespace lvyuan::domain
 
 namespace lvyuan::record {
@@ -49,7 +50,12 @@ struct Services {
   // Messages between the processes on the database; null leaves out the
   // event stream (GET /api/v1/stream, stream_routes.cc).
   store::Notifier* notifier = nullptr;
+  // Matters and notifications; null leaves out their routes (matter_routes.cc).
+  domain::Matters* matters = nullptr;
 };
+
+// The matter and notification routes (matter_routes.cc).
+void AddMatterRoutes(Router& router, const Services& services);
 
 // Adds every /api/v1 and /api/public route to `router`: the one route table
 // of the product (parts of it live in record_routes.cc, evidence_routes.cc).

@@ -1,0 +1,218 @@
+// Matters (事项): every tracked procedure — clue, transfer, criminal transfer
+// and the kinds to come — run on the procedure engine (src/workflow) and kept
+// in the matter tables (store/matters.h).
+//
+// Every change is one Database::Write: the engine's Plan (workflow::PlanCreate
+// / PlanAction, computed inside the transaction from the stored matter) is
+// performed — matter row with the version check, participants, deadlines set
+// and cleared, files attached, notifications for the users of the units by
+// relation, effects (participants, shares, linked matters opened with the
+// target kind's create rules) — together with one record event per matter
+// changed: action "matter.create" or "matter.<action>", object ("matter",
+// "<id>"), the fields' before/after as changes, the attached files' hashes.
+//
+// Subjects (行政相对人): a subject field's value is stored as the subjects row
+// it names — {"kind", "subject_id", "name", "credit_code"} for a company,
+// {"kind", "subject_id", "name", "id_number_masked"} for a person. A person's
+// ID number is sealed with the field key (context "subjects.id_number") and
+// found again by its blind index; it appears in no matter, event or answer.
+//
+// Visibility: a unit sees a matter when it participates (or it was shared to
+// it); everyone else gets NotFound with the same message as for a missing
+// id. Holders of kMatterScopeAllPermission see (but do not act on) every
+// matter. Every operation needs kMatterReadPermission (the command line
+// aside), so the three separated administrators never see matters.
+//
+// Thread-safe: the members are read-only after construction and every
+// operation runs in its own transaction.
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/calendar.h"
+#include "core/clock.h"
+#include "core/regions.h"
+#include "core/result.h"
+#include "crypto/field_cipher.h"
+#include "domain/accounts.h"
+#include "domain/principal.h"
+#include "record/log.h"
+#include "store/database.h"
+#include "store/matters.h"
+#include "store/record.h"
+#include "workflow/engine.h"
+#include "workflow/registry.h"
+
+namespace lvyuan::domain {
+
+// Reading and acting on the matters of one's own unit.
+inline constexpr std::string_view kMatterReadPermission = "matter:item:read";
+// Reading every unit's matters (statistics); grants no action.
+inline constexpr std::string_view kMatterScopeAllPermission = "matter:scope:all";
+// The blind-index and sealing context of subjects' ID numbers.
+inline constexpr std::string_view kSubjectIdNumberContext = "subjects.id_number";
+
+struct MatterParticipant {
+  std::int64_t unit_id = 0;
+  std::string unit_name;
+  std::string unit_type;
+  std::string relation;
+  std::int64_t added_at = 0;
+};
+
+struct MatterDeadline {
+  store::DeadlineRecord deadline;
+  std::string label_zh;
+  std::string label_en;
+  // "ok" | "due_soon" | "overdue" for an open deadline (ClassifyDeadline);
+  // "cleared" once met. A deadline whose definition does not mark misses
+  // (on_miss.mark_overdue false) is never "overdue", only "due_soon".
+  std::string status;
+};
+
+struct MatterFile {
+  std::int64_t evidence_id = 0;
+  std::string field;
+  std::string filename;
+  std::string sm3;
+  std::int64_t size = 0;
+  std::int64_t added_at = 0;
+};
+
+// One matter as a caller may see it.
+struct MatterView {
+  store::MatterRecord matter;
+  std::string owner_unit_name;
+  boost::json::object fields;  // the kind's fields (subjects in their stored form)
+  std::vector<MatterParticipant> participants;
+  std::vector<MatterDeadline> deadlines;
+  std::vector<store::LinkRecord> links;
+  std::vector<MatterFile> files;
+  // The caller's relations to the matter, and the actions it may take now
+  // (workflow::AllowedActions: rules and state; guards and `within` windows
+  // are checked when acting).
+  std::vector<std::string> relations;
+  std::vector<std::string> allowed_actions;
+};
+
+struct MatterListFilter {
+  std::string kind;
+  std::vector<std::string> states;
+  std::string region_prefix;
+  std::string domain;
+  std::optional<std::int64_t> subject_id;
+  std::optional<std::int64_t> owner_unit_id;
+  std::optional<std::int64_t> created_from;  // inclusive, unix ms
+  std::optional<std::int64_t> created_to;    // exclusive
+  bool overdue = false;                      // only matters with an open deadline past due
+  std::optional<store::MatterCursor> after;
+  int limit = 20;  // 1..100
+};
+
+struct MatterList {
+  std::vector<store::MatterRecord> items;
+  std::optional<store::MatterCursor> next;
+  // Matters of the filter (states, cursor and limit aside) by state.
+  std::map<std::string, std::int64_t> counts;
+};
+
+struct MatterTimeline {
+  std::vector<store::EventRecord> events;   // newest first
+  std::optional<std::int64_t> next_before;  // seq cursor for the next page
+};
+
+class Matters {
+ public:
+  // All references must outlive this object.
+  Matters(store::Database& db, record::Log& log, const workflow::Registry& registry,
+          const core::WorkCalendar& calendar, const core::RegionCatalogue& regions,
+          const crypto::FieldCipher& cipher, const core::Clock& clock);
+
+  const workflow::Registry& registry() const { return registry_; }
+
+  // Opens a matter of `kind` owned by the caller's unit (see the file
+  // comment). Errors: PermissionDenied without kMatterReadPermission or a
+  // user in a unit, or when the kind's create rules do not admit the caller;
+  // InvalidArgument (field "kind") for an unknown kind, (field: the form
+  // field) for bad input, a unit that does not exist or is disabled, or a
+  // file that is not the caller's unit's evidence; FailedPrecondition with
+  // the guard's message and field. Returns the new matter's id.
+  Result<std::int64_t> Create(const Principal& who, std::string_view kind,
+                              const boost::json::value& fields, const RequestMeta& meta);
+
+  // The matter with its participants, deadlines, links, files and the
+  // caller's allowed actions. NotFound ("事项不存在") when it does not exist or
+  // the caller's unit may not see it.
+  Result<MatterView> Get(const Principal& who, std::int64_t id);
+
+  // Takes `action` on the matter at `expected_version`. Errors: NotFound as
+  // Get, and for an action the kind does not have; Aborted
+  // ("事项已被他人修改，请刷新后重试") when the matter's version is not
+  // expected_version; PermissionDenied when the caller's unit participates
+  // but no actor rule admits the caller; FailedPrecondition for the wrong
+  // state, a closed `within` window or a guard; InvalidArgument (field) for
+  // the input. Returns the new version.
+  Result<std::int64_t> Act(const Principal& who, std::int64_t id, std::string_view action,
+                           const boost::json::value& fields, std::int64_t expected_version,
+                           const RequestMeta& meta);
+
+  // Matters visible to the caller's unit (every matter with
+  // kMatterScopeAllPermission), newest change first. InvalidArgument (field
+  // "limit") outside 1..100.
+  Result<MatterList> List(const Principal& who, const MatterListFilter& filter);
+
+  // The record events of the matter, newest first, before `before_seq`
+  // (0: from the newest), at most `limit` (1..200). NotFound as Get.
+  Result<MatterTimeline> Timeline(const Principal& who, std::int64_t id, std::int64_t before_seq,
+                                  int limit);
+
+  // The caller's own notifications (a principal without a user has none),
+  // newest first, below `before_id` (0: from the newest).
+  Result<std::vector<store::NotificationRecord>> ListNotifications(const Principal& who,
+                                                                   bool unread_only,
+                                                                   std::int64_t before_id,
+                                                                   int limit);
+  Result<std::int64_t> UnreadCount(const Principal& who);
+  // NotFound when the notification is not the caller's; Ok (nothing
+  // changes) when it was read already.
+  Status MarkRead(const Principal& who, std::int64_t id);
+
+ private:
+  struct Acting;
+  Status CheckReader(const Principal& who) const;
+  bool SeesAll(const Principal& who) const;
+  Result<Acting> ActingOf(store::Conn& conn, const Principal& who) const;
+  Result<std::int64_t> CreateIn(store::Conn& conn, const Acting& acting,
+                                const workflow::Definition& def, workflow::Plan plan,
+                                bool check_files, std::int64_t now, const RequestMeta& meta,
+                                int depth);
+  Status Perform(store::Conn& conn, const Acting& acting, const workflow::Definition& def,
+                 store::MatterRecord& matter, workflow::Plan& plan, bool created, bool check_files,
+                 std::int64_t now, const RequestMeta& meta, int depth);
+  Status ResolveSubjects(store::Conn& conn, const workflow::Definition& def, workflow::Plan& plan,
+                         std::int64_t now) const;
+  Result<boost::json::object> RestoreSubjects(store::Conn& conn, const workflow::Definition& def,
+                                              boost::json::object fields) const;
+  Result<std::vector<std::int64_t>> UnitsOfType(store::Conn& conn, std::string_view unit_type,
+                                                std::string_view region_code) const;
+  Status Notify(store::Conn& conn, std::int64_t matter_id, const store::MatterRecord& matter,
+                const workflow::PlannedNotification& notification, std::int64_t acting_user) const;
+  Result<std::optional<store::MatterRecord>> VisibleMatter(store::Conn& conn, const Principal& who,
+                                                           std::int64_t id) const;
+
+  store::Database& db_;
+  record::Log& log_;
+  const workflow::Registry& registry_;
+  const core::WorkCalendar& calendar_;
+  const core::RegionCatalogue& regions_;
+  const crypto::FieldCipher& cipher_;
+  const core::Clock& clock_;
+};
+
+}  // namespace lvyuan::domain

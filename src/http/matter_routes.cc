@@ -1,0 +1,355 @@
+// Matters on the procedure engine: the definitions the UI renders, opening a
+// matter, lists, detail, actions with optimistic concurrency (If-Match), the
+// timeline, and the signed-in user's notifications. domain::Matters holds
+// every rule; this file decodes and encodes.
+#include <boost/json.hpp>
+
+#include "core/clock.h"
+#include "core/encoding.h"
+#include "domain/matters.h"
+#include "http/json.h"
+#include "http/route_helpers.h"
+#include "http/routes.h"
+#include "workflow/engine.h"
+#include "workflow/serialize.h"
+
+namespace lvyuan::http {
+namespace json = boost::json;
+using core::Result;
+
+namespace {
+
+constexpr int kDefaultLimit = 20;
+
+std::string MatterUrl(std::int64_t id) { return "/api/v1/matters/" + std::to_string(id); }
+std::string EtagOf(std::int64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+json::value OptInt(const std::optional<std::int64_t>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+
+// The fields of a matter as every view shows them.
+json::object MatterSummary(const workflow::Registry& registry, const store::MatterRecord& m,
+                           std::int64_t now_ms) {
+  const workflow::Definition* def = registry.Find(m.kind);
+  const workflow::StateDef* state = def ? def->FindState(m.state) : nullptr;
+  return json::object{{"id", m.id},
+                      {"kind", m.kind},
+                      {"kind_label", def ? json::value(def->labels.zh) : json::value(m.kind)},
+                      {"number", m.number},
+                      {"title", m.title},
+                      {"state", m.state},
+                      {"state_label", state ? json::value(state->labels.zh) : json::value(m.state)},
+                      {"state_category", state ? json::value(state->category) : json::value("")},
+                      {"owner_unit_id", m.owner_unit_id},
+                      {"region_code", m.region_code},
+                      {"domain", m.domain},
+                      {"subject_id", OptInt(m.subject_id)},
+                      {"amount_fen", OptInt(m.amount_fen)},
+                      {"created_at", core::FormatIsoUtc(m.created_at)},
+                      {"updated_at", core::FormatIsoUtc(m.updated_at)},
+                      {"next_deadline_at", OptTime(m.next_deadline_at)},
+                      {"overdue", m.next_deadline_at.has_value() && *m.next_deadline_at <= now_ms},
+                      {"version", m.version}};
+}
+
+json::object MatterJson(const workflow::Registry& registry, const domain::MatterView& v,
+                        std::int64_t now_ms) {
+  json::object o = MatterSummary(registry, v.matter, now_ms);
+  o["owner_unit_name"] = v.owner_unit_name;
+  o["created_by"] = v.matter.created_by;
+  o["fields"] = v.fields;
+  json::array participants;
+  for (const auto& p : v.participants) {
+    participants.push_back(json::object{{"unit_id", p.unit_id},
+                                        {"unit_name", p.unit_name},
+                                        {"unit_type", p.unit_type},
+                                        {"relation", p.relation},
+                                        {"added_at", core::FormatIsoUtc(p.added_at)}});
+  }
+  o["participants"] = std::move(participants);
+  json::array deadlines;
+  for (const auto& d : v.deadlines) {
+    deadlines.push_back(json::object{{"name", d.deadline.name},
+                                     {"labels", {{"zh", d.label_zh}, {"en", d.label_en}}},
+                                     {"started_at", core::FormatIsoUtc(d.deadline.started_at)},
+                                     {"due_at", core::FormatIsoUtc(d.deadline.due_at)},
+                                     {"due_date", core::ChinaDate(d.deadline.due_at - 1)},
+                                     {"cleared_at", OptTime(d.deadline.cleared_at)},
+                                     {"status", d.status}});
+  }
+  o["deadlines"] = std::move(deadlines);
+  json::array links;
+  for (const auto& l : v.links) {
+    links.push_back(json::object{{"from_matter_id", l.from_matter_id},
+                                 {"to_matter_id", l.to_matter_id},
+                                 {"relation", l.relation},
+                                 {"created_at", core::FormatIsoUtc(l.created_at)}});
+  }
+  o["links"] = std::move(links);
+  json::array files;
+  for (const auto& f : v.files) {
+    files.push_back(json::object{{"evidence_id", f.evidence_id},
+                                 {"field", f.field},
+                                 {"filename", f.filename},
+                                 {"sm3", f.sm3},
+                                 {"size", f.size},
+                                 {"added_at", core::FormatIsoUtc(f.added_at)}});
+  }
+  o["files"] = std::move(files);
+  o["relations"] = Strings(v.relations);
+  o["allowed_actions"] = Strings(v.allowed_actions);
+  return o;
+}
+
+// A matter's event as its participants see it: no client address or
+// request id (those stay with the audit log).
+json::value TimelineEventJson(const store::EventRecord& e) {
+  return json::object{{"seq", e.seq},
+                      {"at", core::FormatIsoUtc(e.at)},
+                      {"actor_user_id", OptInt(e.actor_user_id)},
+                      {"actor_username", e.actor_username},
+                      {"actor_unit_id", OptInt(e.actor_unit_id)},
+                      {"action", e.action},
+                      {"outcome", e.outcome},
+                      {"changes", ParsedOr(e.changes, json::object{})},
+                      {"files", ParsedOr(e.files, json::array{})},
+                      {"detail", ParsedOr(e.detail, json::object{})},
+                      {"leaf_hash", core::HexEncode(e.leaf_hash)}};
+}
+
+json::value NotificationJson(const store::NotificationRecord& n) {
+  return json::object{{"id", n.id},
+                      {"kind", n.kind},
+                      {"matter_id", OptInt(n.matter_id)},
+                      {"title", n.title},
+                      {"body", n.body},
+                      {"created_at", core::FormatIsoUtc(n.created_at)},
+                      {"read_at", OptTime(n.read_at)}};
+}
+
+// The list cursor: base64url of "<updated_at>.<id>".
+std::string EncodeMatterCursor(const store::MatterCursor& c) {
+  const std::string text = std::to_string(c.updated_at) + "." + std::to_string(c.id);
+  return core::Base64UrlEncode(core::AsBytes(text));
+}
+
+Result<std::optional<store::MatterCursor>> DecodeMatterCursor(const Request& r) {
+  auto given = r.Query("cursor");
+  if (!given || given->empty()) return std::optional<store::MatterCursor>();
+  auto bytes = core::Base64UrlDecode(*given);
+  if (!bytes.ok()) return core::InvalidArgument("分页游标无效", "cursor");
+  const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  const std::size_t dot = text.find('.');
+  if (dot == std::string_view::npos) return core::InvalidArgument("分页游标无效", "cursor");
+  auto updated = ParseDecimal(text.substr(0, dot), 18);
+  auto id = ParseDecimal(text.substr(dot + 1), 18);
+  if (!updated || !id) return core::InvalidArgument("分页游标无效", "cursor");
+  return std::optional<store::MatterCursor>(store::MatterCursor{*updated, *id});
+}
+
+// ?name=YYYY-MM-DD as the start of that day in China; `next_day` gives the
+// start of the following day (an inclusive upper bound).
+Result<std::optional<std::int64_t>> DateQuery(const Request& r, std::string_view name,
+                                              bool next_day) {
+  auto given = r.Query(name);
+  if (!given || given->empty()) return std::optional<std::int64_t>();
+  std::int64_t ms = 0;
+  if (given->size() != 10 || !core::ParseIsoTime(*given, &ms)) {
+    return core::InvalidArgument("日期格式应为 YYYY-MM-DD", std::string(name));
+  }
+  if (next_day) ms += 24 * 3'600'000;
+  return std::optional<std::int64_t>(ms);
+}
+
+Result<domain::MatterListFilter> ReadListFilter(const Request& r) {
+  domain::MatterListFilter f;
+  f.kind = TextQuery(r, "kind");
+  for (auto [it, end] = r.query.equal_range("state"); it != end; ++it) {
+    std::string_view states = it->second;
+    while (!states.empty()) {
+      const std::size_t comma = states.find(',');
+      const std::string_view one = states.substr(0, comma);
+      if (!one.empty()) f.states.emplace_back(one);
+      if (comma == std::string_view::npos) break;
+      states.remove_prefix(comma + 1);
+    }
+  }
+  if (f.states.size() > 20) return core::InvalidArgument("状态最多 20 个", "state");
+  f.region_prefix = TextQuery(r, "region");
+  if (f.region_prefix.find_first_not_of("0123456789") != std::string::npos) {
+    return core::InvalidArgument("行政区划代码应为数字", "region");
+  }
+  f.domain = TextQuery(r, "domain");
+  f.subject_id = TRY(IntQuery(r, "subject_id"));
+  f.owner_unit_id = TRY(IntQuery(r, "owner_unit_id"));
+  f.created_from = TRY(DateQuery(r, "created_from", false));
+  f.created_to = TRY(DateQuery(r, "created_to", true));
+  f.overdue = TRY(BoolQuery(r, "overdue")).value_or(false);
+  f.after = TRY(DecodeMatterCursor(r));
+  f.limit = TRY(LimitOf(r, kDefaultLimit, 100));
+  return f;
+}
+
+// If-Match: "<version>" (or the bare number). 428 when absent.
+Result<std::int64_t> ExpectedVersion(const Request& r) {
+  std::string_view tag = r.Header("If-Match");
+  if (tag.empty()) {
+    return core::Error{core::ErrorCode::kFailedPrecondition,
+                       "请在 If-Match 中带上事项的版本（ETag）", "If-Match"};
+  }
+  if (tag.starts_with("W/")) tag.remove_prefix(2);
+  if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"') {
+    tag = tag.substr(1, tag.size() - 2);
+  }
+  auto version = ParseDecimal(tag, 18);
+  if (!version || *version == 0) {
+    return core::InvalidArgument("If-Match 应为事项的版本，如 \"3\"", "If-Match");
+  }
+  return *version;
+}
+
+Result<json::value> FormFields(const json::object& body) {
+  JsonFields f(body);
+  TRY(f.RejectUnknown({"fields"}));
+  const json::value* fields = body.if_contains("fields");
+  if (fields == nullptr || fields->is_null()) return json::value(json::object());
+  if (!fields->is_object()) return core::InvalidArgument("fields 应为对象", "fields");
+  return *fields;
+}
+
+}  // namespace
+
+void AddMatterRoutes(Router& router, const Services& services) {
+  domain::Matters* matters = services.matters;
+  const std::string read(domain::kMatterReadPermission);
+  // "overdue" in answers is judged by the wall clock, as the list filter is.
+  auto now = [] { return core::SystemClock().NowMs(); };
+
+  auto detail = [matters, now](const domain::Principal& who, std::int64_t id,
+                               unsigned status) -> Result<Response> {
+    auto view = TRY(matters->Get(who, id));
+    Response resp = JsonResponse(status, MatterJson(matters->registry(), view, now()));
+    resp.set(beast_http::field::etag, EtagOf(view.matter.version));
+    return resp;
+  };
+
+  router.Add({.method = Verb::get,
+              .pattern = "/api/v1/workflows",
+              .permission = read,
+              .handler = Wrap([matters](Request&) -> Result<Response> {
+                return JsonResponse(200, workflow::RegistryToJson(matters->registry()));
+              })});
+
+  router.Add({.method = Verb::post,
+              .pattern = "/api/v1/matters",
+              .permission = read,
+              .handler = WithJsonBody(
+                  [matters, detail](Request& r, const json::object& body) -> Result<Response> {
+                    JsonFields f(body);
+                    TRY(f.RejectUnknown({"kind", "fields"}));
+                    const std::string kind = TRY(f.String("kind", 64));
+                    const json::value* fields = body.if_contains("fields");
+                    const json::value input = fields ? *fields : json::value(json::object());
+                    const std::int64_t id =
+                        TRY(matters->Create(*r.principal, kind, input, MetaOf(r)));
+                    Response resp = TRY(detail(*r.principal, id, 201));
+                    resp.set(beast_http::field::location, MatterUrl(id));
+                    return resp;
+                  })});
+
+  router.Add({.method = Verb::get,
+              .pattern = "/api/v1/matters",
+              .permission = read,
+              .handler = Wrap([matters, now](Request& r) -> Result<Response> {
+                const domain::MatterListFilter filter = TRY(ReadListFilter(r));
+                auto list = TRY(matters->List(*r.principal, filter));
+                const std::int64_t at = now();
+                json::array items;
+                for (const auto& m : list.items) {
+                  items.push_back(MatterSummary(matters->registry(), m, at));
+                }
+                json::object counts;
+                for (const auto& [state, count] : list.counts) counts[state] = count;
+                return JsonResponse(
+                    200, json::object{
+                             {"items", std::move(items)},
+                             {"next_cursor", list.next ? json::value(EncodeMatterCursor(*list.next))
+                                                       : json::value(nullptr)},
+                             {"counts", std::move(counts)}});
+              })});
+
+  router.Add({.method = Verb::get,
+              .pattern = "/api/v1/matters/{id}",
+              .permission = read,
+              .handler = Wrap([detail](Request& r) -> Result<Response> {
+                const std::int64_t id = TRY(r.PathId("id"));
+                return detail(*r.principal, id, 200);
+              })});
+
+  router.Add(
+      {.method = Verb::post,
+       .pattern = "/api/v1/matters/{id}/actions/{action}",
+       .permission = read,
+       .handler = Wrap([matters, detail](Request& r) -> Result<Response> {
+         const std::int64_t id = TRY(r.PathId("id"));
+         auto version = ExpectedVersion(r);
+         if (!version.ok()) {
+           const core::Error& e = version.error();
+           return e.code == core::ErrorCode::kFailedPrecondition ? ErrorResponse(428, e)
+                                                                 : ErrorResponse(e);
+         }
+         if (auto bad = CheckJsonContentType(r)) return *bad;
+         const json::object body = TRY(ParseJsonObject(r.body()));
+         const json::value fields = TRY(FormFields(body));
+         TRY(matters->Act(*r.principal, id, r.PathParam("action"), fields, *version, MetaOf(r)));
+         return detail(*r.principal, id, 200);
+       })});
+
+  router.Add({.method = Verb::get,
+              .pattern = "/api/v1/matters/{id}/timeline",
+              .permission = read,
+              .handler = Wrap([matters](Request& r) -> Result<Response> {
+                const std::int64_t id = TRY(r.PathId("id"));
+                const std::int64_t before = TRY(DecodeCursor(r));
+                const int limit = TRY(LimitOf(r, 50, 200));
+                auto timeline = TRY(matters->Timeline(*r.principal, id, before, limit));
+                json::array items;
+                for (const auto& e : timeline.events) items.push_back(TimelineEventJson(e));
+                return JsonResponse(
+                    200, json::object{
+                             {"items", std::move(items)},
+                             {"next_cursor", timeline.next_before
+                                                 ? json::value(EncodeCursor(*timeline.next_before))
+                                                 : json::value(nullptr)}});
+              })});
+
+  router.Add({.method = Verb::get,
+              .pattern = "/api/v1/notifications",
+              .handler = Wrap([matters](Request& r) -> Result<Response> {
+                const bool unread = TRY(BoolQuery(r, "unread")).value_or(false);
+                const std::int64_t before = TRY(DecodeCursor(r));
+                const int limit = TRY(LimitOf(r, 20, 200));
+                auto items = TRY(matters->ListNotifications(*r.principal, unread, before, limit));
+                const std::int64_t unread_count = TRY(matters->UnreadCount(*r.principal));
+                json::array out;
+                for (const auto& n : items) out.push_back(NotificationJson(n));
+                const bool more = items.size() == static_cast<std::size_t>(limit);
+                return JsonResponse(
+                    200,
+                    json::object{{"items", std::move(out)},
+                                 {"next_cursor", more ? json::value(EncodeCursor(items.back().id))
+                                                      : json::value(nullptr)},
+                                 {"unread_count", unread_count}});
+              })});
+
+  router.Add({.method = Verb::post,
+              .pattern = "/api/v1/notifications/{id}/read",
+              .handler = Wrap([matters](Request& r) -> Result<Response> {
+                const std::int64_t id = TRY(r.PathId("id"));
+                TRY(matters->MarkRead(*r.principal, id));
+                return NoContent();
+              })});
+}
+
+}  // namespace lvyuan::http
