@@ -158,6 +158,11 @@ const std::vector<KeyDef>& KeyTable() {
       {"record", "checkpoint_interval_s",
        IntegerRef([](Config& c) -> std::int64_t& { return c.record.checkpoint_interval_s; }),
        "…and at least this often (seconds) while new events arrive.", 1, kDay},
+      {"matters", "reminder_interval_s",
+       IntegerRef([](Config& c) -> std::int64_t& { return c.matters.reminder_interval_s; }),
+       "Seconds between runs of the deadline reminders (期限提醒): yellow cards for deadlines "
+       "due within a working day, red cards for missed ones.",
+       1, kDay},
       {"log",
        "level",
        StringRef([](Config& c) -> std::string& { return c.log.level; }),

@@ -72,6 +72,11 @@ struct RecordConfig {
   std::int64_t checkpoint_interval_s = 60;  // seconds, when anything was appended
 };
 
+struct MattersConfig {
+  // Seconds between runs of the deadline reminders (期限提醒).
+  std::int64_t reminder_interval_s = 60;
+};
+
 struct LogConfig {
   std::string level = "info";    // trace | debug | info | warn | error | critical | off
   std::string access_log = "-";  // "-" is stdout, otherwise a file path
@@ -83,6 +88,7 @@ struct Config {
   DataConfig data;
   AuthConfig auth;
   RecordConfig record;
+  MattersConfig matters;
   LogConfig log;
 };
 

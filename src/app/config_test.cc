@@ -67,6 +67,16 @@ TEST(ConfigTest, DefaultsWithoutFileOrEnvironment) {
   EXPECT_EQ(config->auth.argon2_ops, 0);
   EXPECT_EQ(config->log.level, "info");
   EXPECT_EQ(config->log.access_log, "-");
+  EXPECT_EQ(config->matters.reminder_interval_s, 60);
+}
+
+TEST(ConfigTest, ReminderIntervalFromTheEnvironmentWithinItsRange) {
+  auto config = LoadConfig(std::nullopt, FakeEnv({{"LVYUAN_MATTERS_REMINDER_INTERVAL_S", "5"}}));
+  ASSERT_TRUE(config.ok()) << config.error().ToString();
+  EXPECT_EQ(config->matters.reminder_interval_s, 5);
+  auto zero = LoadConfig(std::nullopt, FakeEnv({{"LVYUAN_MATTERS_REMINDER_INTERVAL_S", "0"}}));
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.error().field, "matters.reminder_interval_s");
 }
 
 TEST_F(ConfigFileTest, FileOverridesDefaults) {
@@ -289,7 +299,7 @@ TEST(ConfigTest, EveryKeyIsDocumentedAndEveryDocumentedKeyExists) {
     EXPECT_NE(docs.find("`" + key.default_value + "`"), std::string::npos)
         << key.name << " default " << key.default_value << " not in docs";
   }
-  std::regex documented("`((server|store|data|auth|log)\\.[a-z0-9_]+)`");
+  std::regex documented("`((server|store|data|auth|matters|log)\\.[a-z0-9_]+)`");
   for (auto it = std::sregex_iterator(docs.begin(), docs.end(), documented);
        it != std::sregex_iterator(); ++it) {
     EXPECT_TRUE(known.contains((*it)[1].str())) << (*it)[1].str() << " documented but unknown";

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "domain/field_key.h"
+#include "domain/reminders.h"
 #include "http/access_log.h"
 #include "http/routes.h"
 #include "http/server.h"
@@ -200,6 +201,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
   rt->matters_ =
       std::make_unique<domain::Matters>(*rt->db_, *rt->log_, *rt->workflows_, *rt->calendar_,
                                         *rt->regions_, *rt->field_cipher_, rt->clock_);
+  // Notifications reach the browsers connected to any process.
+  rt->matters_->UseNotifier(*rt->notifier_);
   TRY(rt->accounts_->Initialize());
   if (for_server) TRY(http::ConfigureAccessLog(c.log.access_log));
   return rt;
@@ -263,7 +266,13 @@ core::Status Runtime::Serve() {
        .interval = std::chrono::seconds(c.record.checkpoint_interval_s)},
       notifier_.get());
   checkpointer.Start();
+  // Deadline reminders: one process of the deployment (the lease holder) sends them.
+  domain::DeadlineReminders reminders(*db_, *log_, *workflows_, *calendar_, notifier_.get());
+  domain::DeadlineReminderJob reminder_job(
+      reminders, clock_, std::chrono::seconds(c.matters.reminder_interval_s), notifier_.get());
+  reminder_job.Start();
   server.Run();
+  reminder_job.Stop();
   checkpointer.Stop();  // a last checkpoint covers every event
   http::FlushAccessLog();
   spdlog::info("stopped");

@@ -27,6 +27,7 @@ constexpr int kMaxListLimit = 100;
 // through create forms, but a bound keeps a mistake from recursing forever.
 constexpr int kMaxOpenDepth = 4;
 constexpr int kUserPage = 200;
+constexpr std::int64_t kDayMs = 24 * 3'600'000;
 
 // The first `max_chars` code points of UTF-8 text.
 std::string Utf8Prefix(std::string_view text, std::size_t max_chars) {
@@ -122,6 +123,100 @@ std::vector<workflow::Relation> ParseRelations(const std::vector<std::string>& n
 }
 
 }  // namespace
+
+std::string NotificationPayload(const store::NotificationRecord& n) {
+  return json::serialize(
+      json::object{{"user_id", n.user_id},
+                   {"id", n.id},
+                   {"kind", n.kind},
+                   {"title", Utf8Prefix(n.title, 200)},
+                   {"matter_id", n.matter_id ? json::value(*n.matter_id) : json::value(nullptr)}});
+}
+
+std::optional<NotificationMessage> ParseNotificationPayload(std::string_view payload) {
+  boost::system::error_code ec;
+  json::value v = json::parse(payload, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const json::object& o = v.as_object();
+  const json::value* user = o.if_contains("user_id");
+  const json::value* id = o.if_contains("id");
+  const json::value* kind = o.if_contains("kind");
+  const json::value* title = o.if_contains("title");
+  const json::value* matter = o.if_contains("matter_id");
+  if (!user || !user->is_int64() || !id || !id->is_int64() || !kind || !kind->is_string() ||
+      !title || !title->is_string() || !matter || !(matter->is_int64() || matter->is_null())) {
+    return std::nullopt;
+  }
+  NotificationMessage message;
+  message.user_id = user->as_int64();
+  message.id = id->as_int64();
+  message.kind = std::string(kind->as_string());
+  message.title = std::string(title->as_string());
+  if (matter->is_int64()) message.matter_id = matter->as_int64();
+  return message;
+}
+
+Status NotifyUsersOfUnits(store::Conn& conn, store::Outbox* outbox,
+                          const std::set<std::int64_t>& unit_ids,
+                          const std::vector<std::string>& roles,
+                          const store::NotificationRecord& notification,
+                          std::set<std::int64_t>& told) {
+  for (std::int64_t unit : unit_ids) {
+    store::UserFilter filter;
+    filter.unit_id = unit;
+    filter.enabled = true;
+    filter.limit = kUserPage;
+    for (;;) {
+      auto users = TRY(store::ListUsers(conn, filter));
+      for (const store::UserRecord& user : users) {
+        if (told.contains(user.id)) continue;
+        const bool has_role =
+            roles.empty() || std::any_of(user.roles.begin(), user.roles.end(), [&](auto& role) {
+              return std::find(roles.begin(), roles.end(), role) != roles.end();
+            });
+        if (!has_role) continue;
+        store::NotificationRecord record = notification;
+        record.user_id = user.id;
+        record.id = TRY(store::InsertNotification(conn, record));
+        if (outbox != nullptr) {
+          TRY(outbox->Publish(kNotificationsChannel, NotificationPayload(record)));
+        }
+        told.insert(user.id);
+      }
+      if (users.size() < static_cast<std::size_t>(kUserPage)) break;
+      filter.after_id = users.back().id;
+    }
+  }
+  return core::Ok();
+}
+
+std::string DeadlineStatusOf(const store::DeadlineRecord& record,
+                             const workflow::DeadlineDef* deadline, std::int64_t now,
+                             const core::WorkCalendar& calendar) {
+  if (record.cleared_at) return "cleared";
+  auto status = workflow::ClassifyDeadline(record.due_at, now, calendar);
+  if (status == workflow::DeadlineStatus::kOverdue && deadline && !deadline->mark_overdue) {
+    status = workflow::DeadlineStatus::kDueSoon;
+  }
+  return std::string(workflow::DeadlineStatusName(status));
+}
+
+std::int64_t DueSoonUntil(std::int64_t now, const core::WorkCalendar& calendar) {
+  // Due soon is decided by the China date of the last day, so probing every
+  // midnight after today finds the boundary; the longest run of rest days
+  // (Spring Festival, with its weekends) is far shorter than the bound.
+  std::int64_t today = 0;
+  core::ParseIsoTime(core::ChinaDate(now), &today);
+  std::int64_t until = now;
+  for (int day = 1; day <= 62; ++day) {
+    const std::int64_t midnight = today + day * kDayMs;
+    if (workflow::ClassifyDeadline(midnight, now, calendar) != workflow::DeadlineStatus::kDueSoon) {
+      break;
+    }
+    until = midnight;
+  }
+  return until;
+}
 
 struct Matters::Acting {
   const Principal* who = nullptr;
@@ -275,51 +370,40 @@ Result<std::vector<std::int64_t>> Matters::UnitsOfType(store::Conn& conn,
   return std::vector<std::int64_t>();
 }
 
-Status Matters::Notify(store::Conn& conn, std::int64_t matter_id, const store::MatterRecord& m,
-                       const workflow::PlannedNotification& n, std::int64_t acting_user) const {
+Status Matters::Notify(store::Conn& conn, store::Outbox* outbox, std::int64_t matter_id,
+                       const store::MatterRecord& m, const workflow::PlannedNotification& n,
+                       std::int64_t acting_user) const {
   std::set<std::string> relations;
   for (workflow::Relation r : n.relations) relations.insert(std::string(RelationName(r)));
   std::set<std::int64_t> units;
   for (const auto& p : TRY(store::ListParticipants(conn, matter_id))) {
     if (relations.contains(p.relation)) units.insert(p.unit_id);
   }
-  std::set<std::int64_t> told;
-  for (std::int64_t unit : units) {
-    store::UserFilter filter;
-    filter.unit_id = unit;
-    filter.enabled = true;
-    filter.limit = kUserPage;
-    for (;;) {
-      auto users = TRY(store::ListUsers(conn, filter));
-      for (const store::UserRecord& user : users) {
-        if (user.id == acting_user || told.contains(user.id)) continue;
-        const bool has_role =
-            n.roles.empty() || std::any_of(user.roles.begin(), user.roles.end(), [&](auto& role) {
-              return std::find(n.roles.begin(), n.roles.end(), role) != n.roles.end();
-            });
-        if (!has_role) continue;
-        store::NotificationRecord record;
-        record.user_id = user.id;
-        record.kind = "matter." + n.event;
-        record.matter_id = matter_id;
-        record.title = n.labels.zh;
-        record.body = m.number + " " + m.title;
-        record.created_at = m.updated_at;
-        TRY(store::InsertNotification(conn, record));
-        told.insert(user.id);
-      }
-      if (users.size() < static_cast<std::size_t>(kUserPage)) break;
-      filter.after_id = users.back().id;
-    }
-  }
-  return core::Ok();
+  store::NotificationRecord record;
+  record.kind = "matter." + n.event;
+  record.matter_id = matter_id;
+  record.title = n.labels.zh;
+  record.body = m.number + " " + m.title;
+  record.created_at = m.updated_at;
+  std::set<std::int64_t> told = {acting_user};
+  return NotifyUsersOfUnits(conn, outbox, units, n.roles, record, told);
 }
+
 
 // ------------------------------------------------------------------ performing plans
 
-Result<std::int64_t> Matters::CreateIn(store::Conn& conn, const Acting& acting,
-                                       const Definition& def, Plan plan, bool check_files,
-                                       std::int64_t now, const RequestMeta& meta, int depth) {
+Status Matters::Write(const std::function<Status(store::Conn&, store::Outbox*)>& fn) {
+  if (notifier_ == nullptr) {
+    return db_.Write([&](store::Conn& conn) -> Status { return fn(conn, nullptr); });
+  }
+  return notifier_->Write(
+      [&](store::Conn& conn, store::Outbox& outbox) -> Status { return fn(conn, &outbox); });
+}
+
+Result<std::int64_t> Matters::CreateIn(store::Conn& conn, store::Outbox* outbox,
+                                       const Acting& acting, const Definition& def, Plan plan,
+                                       bool check_files, std::int64_t now, const RequestMeta& meta,
+                                       int depth) {
   if (depth > kMaxOpenDepth) return core::FailedPrecondition("关联事项层级过深");
   TRY(ResolveSubjects(conn, def, plan, now));
   store::MatterRecord m;
@@ -341,13 +425,13 @@ Result<std::int64_t> Matters::CreateIn(store::Conn& conn, const Acting& acting,
   m.id = TRY(store::InsertMatter(conn, m));
   TRY(store::AddParticipant(
       conn, {.matter_id = m.id, .unit_id = acting.unit.id, .relation = "owner", .added_at = now}));
-  TRY(Perform(conn, acting, def, m, plan, true, check_files, now, meta, depth));
+  TRY(Perform(conn, outbox, acting, def, m, plan, true, check_files, now, meta, depth));
   return m.id;
 }
 
-Status Matters::Perform(store::Conn& conn, const Acting& acting, const Definition& def,
-                        store::MatterRecord& m, Plan& plan, bool created, bool check_files,
-                        std::int64_t now, const RequestMeta& meta, int depth) {
+Status Matters::Perform(store::Conn& conn, store::Outbox* outbox, const Acting& acting,
+                        const Definition& def, store::MatterRecord& m, Plan& plan, bool created,
+                        bool check_files, std::int64_t now, const RequestMeta& meta, int depth) {
   // Units named in the form must exist and take part; files must be
   // evidence (entered by the acting unit, unless carried over from the
   // matter an effect opened this one from).
@@ -446,7 +530,7 @@ Status Matters::Perform(store::Conn& conn, const Acting& acting, const Definitio
   TRY(log_.Append(conn, e));
 
   for (const workflow::PlannedNotification& n : plan.notifications) {
-    TRY(Notify(conn, m.id, m, n, acting.who->user_id));
+    TRY(Notify(conn, outbox, m.id, m, n, acting.who->user_id));
   }
 
   for (workflow::OpenMatterEffect& open : plan.open_matters) {
@@ -455,8 +539,8 @@ Status Matters::Perform(store::Conn& conn, const Acting& acting, const Definitio
     json::object input = TRY(RestoreSubjects(conn, *target, std::move(open.fields)));
     Plan opened = TRY(
         workflow::PlanCreate(*target, acting.actor, json::value(std::move(input)), now, calendar_));
-    const std::int64_t child =
-        TRY(CreateIn(conn, acting, *target, std::move(opened), false, now, meta, depth + 1));
+    const std::int64_t child = TRY(
+        CreateIn(conn, outbox, acting, *target, std::move(opened), false, now, meta, depth + 1));
     TRY(store::AddLink(conn, {.from_matter_id = m.id,
                               .to_matter_id = child,
                               .relation = plan.action,
@@ -474,10 +558,10 @@ Result<std::int64_t> Matters::Create(const Principal& who, std::string_view kind
   if (def == nullptr) return core::InvalidArgument("没有这种事项类型", "kind");
   const std::int64_t now = clock_.NowMs();
   std::int64_t id = 0;
-  TRY(db_.Write([&](store::Conn& conn) -> Status {
+  TRY(Write([&](store::Conn& conn, store::Outbox* outbox) -> Status {
     const Acting acting = TRY(ActingOf(conn, who));
     Plan plan = TRY(workflow::PlanCreate(*def, acting.actor, fields, now, calendar_));
-    id = TRY(CreateIn(conn, acting, *def, std::move(plan), true, now, meta, 0));
+    id = TRY(CreateIn(conn, outbox, acting, *def, std::move(plan), true, now, meta, 0));
     return core::Ok();
   }));
   return id;
@@ -489,7 +573,7 @@ Result<std::int64_t> Matters::Act(const Principal& who, std::int64_t id, std::st
   TRY(CheckReader(who));
   const std::int64_t now = clock_.NowMs();
   std::int64_t version = 0;
-  TRY(db_.Write([&](store::Conn& conn) -> Status {
+  TRY(Write([&](store::Conn& conn, store::Outbox* outbox) -> Status {
     Acting acting = TRY(ActingOf(conn, who));
     auto found = TRY(VisibleMatter(conn, who, id));
     if (!found) return core::NotFound(std::string(kNotFound));
@@ -518,7 +602,7 @@ Result<std::int64_t> Matters::Act(const Principal& who, std::int64_t id, std::st
     const bool updated = TRY(store::UpdateMatter(conn, m, expected_version));
     if (!updated) return core::Aborted(std::string(kStale));
     m.version = expected_version + 1;
-    TRY(Perform(conn, acting, *def, m, plan, false, true, now, meta, 0));
+    TRY(Perform(conn, outbox, acting, *def, m, plan, false, true, now, meta, 0));
     version = m.version;
     return core::Ok();
   }));
@@ -558,15 +642,7 @@ Result<MatterView> Matters::Get(const Principal& who, std::int64_t id) {
         md.label_zh = deadline->labels.zh;
         md.label_en = deadline->labels.en;
       }
-      if (d.cleared_at) {
-        md.status = "cleared";
-      } else {
-        auto status = workflow::ClassifyDeadline(d.due_at, now, calendar_);
-        if (status == workflow::DeadlineStatus::kOverdue && deadline && !deadline->mark_overdue) {
-          status = workflow::DeadlineStatus::kDueSoon;
-        }
-        md.status = std::string(workflow::DeadlineStatusName(status));
-      }
+      md.status = DeadlineStatusOf(d, deadline, now, calendar_);
       md.deadline = std::move(d);
       view.deadlines.push_back(std::move(md));
     }
@@ -625,6 +701,107 @@ Result<MatterList> Matters::List(const Principal& who, const MatterListFilter& i
     out.items = std::move(page.items);
     out.next = page.next;
     out.counts = TRY(store::CountMattersByState(conn, f));
+    return core::Ok();
+  }));
+  return out;
+}
+
+namespace {
+
+// The (kind, states, relations) a user of `unit_type` with `roles` could act
+// on: per non-final state of every kind, the relations of the actor rules
+// their roles and unit type satisfy (none needed when a rule takes any
+// relation); states needing the same relations grouped per kind.
+std::vector<store::TodoSelector> TodoSelectorsFor(const workflow::Registry& registry,
+                                                  const std::vector<std::string>& roles,
+                                                  std::string_view unit_type) {
+  auto has = [](const std::vector<std::string>& list, std::string_view item) {
+    return std::find(list.begin(), list.end(), item) != list.end();
+  };
+  std::vector<store::TodoSelector> out;
+  for (const Definition& def : registry.definitions()) {
+    std::map<std::vector<std::string>, std::vector<std::string>> states_by_relations;
+    for (const workflow::StateDef& state : def.states) {
+      if (state.final) continue;
+      bool any = false;
+      std::set<std::string> relations;
+      for (const workflow::ActionDef& action : def.actions) {
+        if (!has(action.from, state.name)) continue;
+        for (const workflow::ActorRule& rule : action.actors) {
+          if (!rule.unit_types.empty() && !has(rule.unit_types, unit_type)) continue;
+          if (!rule.roles.empty() && std::none_of(roles.begin(), roles.end(), [&](auto& role) {
+                return has(rule.roles, role);
+              })) {
+            continue;
+          }
+          if (rule.relation == workflow::Relation::kAny) {
+            any = true;
+          } else {
+            relations.insert(std::string(RelationName(rule.relation)));
+          }
+        }
+      }
+      if (!any && relations.empty()) continue;
+      std::vector<std::string> key;
+      if (!any) key.assign(relations.begin(), relations.end());
+      states_by_relations[key].push_back(state.name);
+    }
+    for (auto& [relations, states] : states_by_relations) {
+      out.push_back({.kind = def.kind, .states = std::move(states), .relations = relations});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<TodoList> Matters::Todos(const Principal& who, const TodoQuery& query) {
+  TRY(CheckReader(who));
+  if (query.limit < 1 || query.limit > kMaxListLimit) {
+    return core::InvalidArgument("每页条数应为 1 到 100", "limit");
+  }
+  TodoList out;
+  if (who.user_id == 0 || who.unit_id == 0) return out;
+  const std::int64_t now = clock_.NowMs();
+  TRY(db_.Read([&](store::Conn& conn) -> Status {
+    auto unit = TRY(store::FindUnit(conn, who.unit_id));
+    if (!unit || !unit->enabled) return core::Ok();
+    store::TodoFilter filter;
+    filter.unit_id = unit->id;
+    filter.selectors = TodoSelectorsFor(registry_, who.roles, unit->type);
+    filter.after = query.after;
+    filter.limit = query.limit;
+    auto page = TRY(store::ListTodoMatters(conn, filter));
+    out.next = page.next;
+    out.counts = TRY(store::CountTodoMatters(conn, filter, now, DueSoonUntil(now, calendar_)));
+    workflow::Actor actor;
+    actor.roles = who.roles;
+    actor.unit_type = unit->type;
+    actor.unit_id = unit->id;
+    for (store::MatterRecord& m : page.items) {
+      const Definition* def = registry_.Find(m.kind);
+      if (def == nullptr) continue;
+      TodoItem item;
+      actor.relations = ParseRelations(TRY(store::RelationsOf(conn, m.id, unit->id)));
+      for (const workflow::ActionDef* a : workflow::AllowedActions(*def, m.state, actor)) {
+        item.actions.push_back(a->name);
+      }
+      for (store::DeadlineRecord& d : TRY(store::ListDeadlines(conn, m.id))) {
+        if (d.cleared_at) continue;  // open ones come first, soonest first
+        MatterDeadline next;
+        const workflow::DeadlineDef* deadline = def->FindDeadline(d.name);
+        if (deadline) {
+          next.label_zh = deadline->labels.zh;
+          next.label_en = deadline->labels.en;
+        }
+        next.status = DeadlineStatusOf(d, deadline, now, calendar_);
+        next.deadline = std::move(d);
+        item.next_deadline = std::move(next);
+        break;
+      }
+      item.matter = std::move(m);
+      out.items.push_back(std::move(item));
+    }
     return core::Ok();
   }));
   return out;

@@ -23,14 +23,21 @@
 // matter. Every operation needs kMatterReadPermission (the command line
 // aside), so the three separated administrators never see matters.
 //
+// Notifications: with a notifier (UseNotifier), every notification row
+// inserted — by an action here or by the deadline reminders (reminders.h) —
+// is published on kNotificationsChannel in the same transaction, so a
+// browser connected to any process hears of it once it is committed.
+//
 // Thread-safe: the members are read-only after construction and every
 // operation runs in its own transaction.
 #pragma once
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +52,7 @@
 #include "record/log.h"
 #include "store/database.h"
 #include "store/matters.h"
+#include "store/notify.h"
 #include "store/record.h"
 #include "workflow/engine.h"
 #include "workflow/registry.h"
@@ -57,6 +65,47 @@ inline constexpr std::string_view kMatterReadPermission = "matter:item:read";
 inline constexpr std::string_view kMatterScopeAllPermission = "matter:scope:all";
 // The blind-index and sealing context of subjects' ID numbers.
 inline constexpr std::string_view kSubjectIdNumberContext = "subjects.id_number";
+
+// The notifier channel of new notifications. Payload: a JSON object
+// {"user_id", "id", "kind", "title", "matter_id"} (matter_id null when
+// none) — what a browser needs to show it; the rest is read from the API.
+inline constexpr std::string_view kNotificationsChannel = "notifications";
+
+struct NotificationMessage {
+  std::int64_t user_id = 0;
+  std::int64_t id = 0;
+  std::string kind;
+  std::string title;
+  std::optional<std::int64_t> matter_id;
+};
+// The kNotificationsChannel payload of a stored notification (the title cut
+// to 200 characters so the payload stays far below store::kMaxPayloadBytes).
+std::string NotificationPayload(const store::NotificationRecord& notification);
+// The inverse; nullopt for anything else.
+std::optional<NotificationMessage> ParseNotificationPayload(std::string_view payload);
+
+// Inserts `notification` for every enabled user of `unit_ids` holding one of
+// `roles` (every user when empty) who is not in `told`, adding each to
+// `told`; publishes each row on kNotificationsChannel through `outbox` when
+// it is not null. Runs inside the caller's write transaction.
+Status NotifyUsersOfUnits(store::Conn& conn, store::Outbox* outbox,
+                          const std::set<std::int64_t>& unit_ids,
+                          const std::vector<std::string>& roles,
+                          const store::NotificationRecord& notification,
+                          std::set<std::int64_t>& told);
+
+// The status a user sees of an open deadline at `now`: "ok" | "due_soon" |
+// "overdue" (workflow::ClassifyDeadline; a deadline whose definition does
+// not mark misses is "due_soon" once past, never "overdue"); "cleared" once
+// met. `deadline` may be null (a definition no longer loaded).
+std::string DeadlineStatusOf(const store::DeadlineRecord& record,
+                             const workflow::DeadlineDef* deadline, std::int64_t now,
+                             const core::WorkCalendar& calendar);
+
+// The latest due time that ClassifyDeadline calls due soon at `now` (24:00
+// China time of the last such day): a deadline is due soon exactly when
+// now < due_at <= DueSoonUntil(now).
+std::int64_t DueSoonUntil(std::int64_t now, const core::WorkCalendar& calendar);
 
 struct MatterParticipant {
   std::int64_t unit_id = 0;
@@ -122,6 +171,28 @@ struct MatterList {
   std::map<std::string, std::int64_t> counts;
 };
 
+// One to-do: a matter awaiting an action the caller may take.
+struct TodoItem {
+  store::MatterRecord matter;
+  // workflow::AllowedActions for the caller, in definition order (never empty).
+  std::vector<std::string> actions;
+  // The open deadline due first, when any.
+  std::optional<MatterDeadline> next_deadline;
+};
+
+struct TodoQuery {
+  std::optional<store::TodoCursor> after;
+  int limit = 20;  // 1..100
+};
+
+struct TodoList {
+  std::vector<TodoItem> items;
+  std::optional<store::TodoCursor> next;
+  // Over the whole list (cursor and limit aside), by the matters' next
+  // deadlines: overdue = past due, due_soon = DueSoonUntil.
+  store::TodoCounts counts;
+};
+
 struct MatterTimeline {
   std::vector<store::EventRecord> events;   // newest first
   std::optional<std::int64_t> next_before;  // seq cursor for the next page
@@ -167,6 +238,21 @@ class Matters {
   // "limit") outside 1..100.
   Result<MatterList> List(const Principal& who, const MatterListFilter& filter);
 
+  // The caller's to-do list: the matters visible to the caller's unit in a
+  // state where workflow::AllowedActions for the caller (roles, unit type,
+  // the unit's relations) is not empty, in deadline order (overdue first,
+  // matters without a deadline last; see store::TodoCursor). Only the
+  // (kind, state, relation) combinations the definitions open to the
+  // caller's roles and unit type are queried. Empty for a principal without
+  // a user in a unit. Errors: PermissionDenied as List; InvalidArgument
+  // (field "limit") outside 1..100.
+  Result<TodoList> Todos(const Principal& who, const TodoQuery& query);
+
+  // Publishes every notification inserted from now on through `notifier`
+  // (see the file comment). Call once before serving; the notifier must
+  // outlive this object.
+  void UseNotifier(store::Notifier& notifier) { notifier_ = &notifier; }
+
   // The record events of the matter, newest first, before `before_seq`
   // (0: from the newest), at most `limit` (1..200). NotFound as Get.
   Result<MatterTimeline> Timeline(const Principal& who, std::int64_t id, std::int64_t before_seq,
@@ -188,20 +274,25 @@ class Matters {
   Status CheckReader(const Principal& who) const;
   bool SeesAll(const Principal& who) const;
   Result<Acting> ActingOf(store::Conn& conn, const Principal& who) const;
-  Result<std::int64_t> CreateIn(store::Conn& conn, const Acting& acting,
+  // db_.Write, or notifier_->Write when there is a notifier (outbox is null
+  // without one).
+  Status Write(const std::function<Status(store::Conn&, store::Outbox*)>& fn);
+  Result<std::int64_t> CreateIn(store::Conn& conn, store::Outbox* outbox, const Acting& acting,
                                 const workflow::Definition& def, workflow::Plan plan,
                                 bool check_files, std::int64_t now, const RequestMeta& meta,
                                 int depth);
-  Status Perform(store::Conn& conn, const Acting& acting, const workflow::Definition& def,
-                 store::MatterRecord& matter, workflow::Plan& plan, bool created, bool check_files,
-                 std::int64_t now, const RequestMeta& meta, int depth);
+  Status Perform(store::Conn& conn, store::Outbox* outbox, const Acting& acting,
+                 const workflow::Definition& def, store::MatterRecord& matter, workflow::Plan& plan,
+                 bool created, bool check_files, std::int64_t now, const RequestMeta& meta,
+                 int depth);
   Status ResolveSubjects(store::Conn& conn, const workflow::Definition& def, workflow::Plan& plan,
                          std::int64_t now) const;
   Result<boost::json::object> RestoreSubjects(store::Conn& conn, const workflow::Definition& def,
                                               boost::json::object fields) const;
   Result<std::vector<std::int64_t>> UnitsOfType(store::Conn& conn, std::string_view unit_type,
                                                 std::string_view region_code) const;
-  Status Notify(store::Conn& conn, std::int64_t matter_id, const store::MatterRecord& matter,
+  Status Notify(store::Conn& conn, store::Outbox* outbox, std::int64_t matter_id,
+                const store::MatterRecord& matter,
                 const workflow::PlannedNotification& notification, std::int64_t acting_user) const;
   Result<std::optional<store::MatterRecord>> VisibleMatter(store::Conn& conn, const Principal& who,
                                                            std::int64_t id) const;
@@ -213,6 +304,7 @@ class Matters {
   const core::RegionCatalogue& regions_;
   const crypto::FieldCipher& cipher_;
   const core::Clock& clock_;
+  store::Notifier* notifier_ = nullptr;  // set once by UseNotifier
 };
 
 }  // namespace lvyuan::domain

@@ -1,6 +1,6 @@
 // Matters on the procedure engine: the definitions the UI renders, opening a
 // matter, lists, detail, actions with optimistic concurrency (If-Match), the
-// timeline, and the signed-in user's notifications. domain::Matters holds
+// timeline, the caller's to-dos and the signed-in user's notifications. domain::Matters holds
 // every rule; this file decodes and encodes.
 #include <boost/json.hpp>
 
@@ -53,6 +53,16 @@ json::object MatterSummary(const workflow::Registry& registry, const store::Matt
                       {"version", m.version}};
 }
 
+json::value DeadlineJson(const domain::MatterDeadline& d) {
+  return json::object{{"name", d.deadline.name},
+                      {"labels", {{"zh", d.label_zh}, {"en", d.label_en}}},
+                      {"started_at", core::FormatIsoUtc(d.deadline.started_at)},
+                      {"due_at", core::FormatIsoUtc(d.deadline.due_at)},
+                      {"due_date", core::ChinaDate(d.deadline.due_at - 1)},
+                      {"cleared_at", OptTime(d.deadline.cleared_at)},
+                      {"status", d.status}};
+}
+
 json::object MatterJson(const workflow::Registry& registry, const domain::MatterView& v,
                         std::int64_t now_ms) {
   json::object o = MatterSummary(registry, v.matter, now_ms);
@@ -69,15 +79,7 @@ json::object MatterJson(const workflow::Registry& registry, const domain::Matter
   }
   o["participants"] = std::move(participants);
   json::array deadlines;
-  for (const auto& d : v.deadlines) {
-    deadlines.push_back(json::object{{"name", d.deadline.name},
-                                     {"labels", {{"zh", d.label_zh}, {"en", d.label_en}}},
-                                     {"started_at", core::FormatIsoUtc(d.deadline.started_at)},
-                                     {"due_at", core::FormatIsoUtc(d.deadline.due_at)},
-                                     {"due_date", core::ChinaDate(d.deadline.due_at - 1)},
-                                     {"cleared_at", OptTime(d.deadline.cleared_at)},
-                                     {"status", d.status}});
-  }
+  for (const auto& d : v.deadlines) deadlines.push_back(DeadlineJson(d));
   o["deadlines"] = std::move(deadlines);
   json::array links;
   for (const auto& l : v.links) {
@@ -146,6 +148,43 @@ Result<std::optional<store::MatterCursor>> DecodeMatterCursor(const Request& r) 
   auto id = ParseDecimal(text.substr(dot + 1), 18);
   if (!updated || !id) return core::InvalidArgument("分页游标无效", "cursor");
   return std::optional<store::MatterCursor>(store::MatterCursor{*updated, *id});
+}
+
+// The to-do cursor: base64url of "<next deadline ms or none>.<id>".
+std::string EncodeTodoCursor(const store::TodoCursor& c) {
+  const std::string key =
+      c.due_key == store::kNoDeadlineKey ? std::string("none") : std::to_string(c.due_key);
+  const std::string text = key + "." + std::to_string(c.id);
+  return core::Base64UrlEncode(core::AsBytes(text));
+}
+
+Result<std::optional<store::TodoCursor>> DecodeTodoCursor(const Request& r) {
+  auto given = r.Query("cursor");
+  if (!given || given->empty()) return std::optional<store::TodoCursor>();
+  auto bytes = core::Base64UrlDecode(*given);
+  if (!bytes.ok()) return core::InvalidArgument("分页游标无效", "cursor");
+  const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  const std::size_t dot = text.find('.');
+  if (dot == std::string_view::npos) return core::InvalidArgument("分页游标无效", "cursor");
+  const std::string_view key = text.substr(0, dot);
+  auto due =
+      key == "none" ? std::optional<std::int64_t>(store::kNoDeadlineKey) : ParseDecimal(key, 18);
+  auto id = ParseDecimal(text.substr(dot + 1), 18);
+  if (!due || !id) return core::InvalidArgument("分页游标无效", "cursor");
+  return std::optional<store::TodoCursor>(store::TodoCursor{*due, *id});
+}
+
+// A to-do: the matter's summary, the names of the caller's actions (labels
+// and forms come from the definitions) and its next open deadline.
+json::object TodoJson(const workflow::Registry& registry, const domain::TodoItem& item,
+                      std::int64_t now_ms) {
+  json::object o = MatterSummary(registry, item.matter, now_ms);
+  o["actions"] = Strings(item.actions);
+  o["next_deadline"] =
+      item.next_deadline ? DeadlineJson(*item.next_deadline) : json::value(nullptr);
+  o["deadline_status"] =
+      item.next_deadline ? json::value(item.next_deadline->status) : json::value(nullptr);
+  return o;
 }
 
 // ?name=YYYY-MM-DD as the start of that day in China; `next_day` gives the
@@ -278,6 +317,30 @@ void AddMatterRoutes(Router& router, const Services& services) {
                                                        : json::value(nullptr)},
                              {"counts", std::move(counts)}});
               })});
+
+  router.Add(
+      {.method = Verb::get,
+       .pattern = "/api/v1/todos",
+       .permission = read,
+       .handler = Wrap([matters, now](Request& r) -> Result<Response> {
+         domain::TodoQuery query;
+         query.after = TRY(DecodeTodoCursor(r));
+         query.limit = TRY(LimitOf(r, kDefaultLimit, 100));
+         auto list = TRY(matters->Todos(*r.principal, query));
+         const std::int64_t at = now();
+         json::array items;
+         for (const auto& item : list.items) {
+           items.push_back(TodoJson(matters->registry(), item, at));
+         }
+         return JsonResponse(
+             200, json::object{{"items", std::move(items)},
+                               {"next_cursor", list.next ? json::value(EncodeTodoCursor(*list.next))
+                                                         : json::value(nullptr)},
+                               {"counts",
+                                {{"total", list.counts.total},
+                                 {"overdue", list.counts.overdue},
+                                 {"due_soon", list.counts.due_soon}}}});
+       })});
 
   router.Add({.method = Verb::get,
               .pattern = "/api/v1/matters/{id}",

@@ -6,8 +6,15 @@
 //   session     {"reason": "revoked"}          this session ended (logout,
 //                                              the user or unit disabled,
 //                                              password reset…); the stream
-//                                              closes after it.
-// Both come from the store's notifier, so a change committed by any process
+//                                              closes after it;
+//   notification {"id", "kind", "title", "matter_id"}
+//                                              a notification for the
+//                                              stream's user was stored (an
+//                                              action's, or a deadline
+//                                              reminder); sent only to that
+//                                              user's streams. The row itself
+//                                              is read from the API.
+// All come from the store's notifier, so a change committed by any process
 // reaches a browser connected to any other.
 #include <spdlog/spdlog.h>
 
@@ -18,6 +25,7 @@
 #include <vector>
 
 #include "core/strings.h"
+#include "domain/matters.h"
 #include "http/route_helpers.h"
 #include "http/routes.h"
 #include "record/checkpoint.h"
@@ -57,6 +65,9 @@ class StreamHub {
     record_subscription_ = notifier.Subscribe(
         std::string(record::kRecordChannel),
         [this](const store::Notification& message) { OnCheckpoint(message.payload); });
+    notifications_subscription_ = notifier.Subscribe(
+        std::string(domain::kNotificationsChannel),
+        [this](const store::Notification& message) { OnNotification(message.payload); });
   }
 
   void Add(const Request& request, std::shared_ptr<EventStream> stream) {
@@ -129,6 +140,19 @@ class StreamHub {
     }
   }
 
+  void OnNotification(const std::string& payload) {
+    std::optional<domain::NotificationMessage> n = domain::ParseNotificationPayload(payload);
+    if (!n || n->user_id == 0) return;
+    const std::string data = json::serialize(json::object{
+        {"id", n->id},
+        {"kind", n->kind},
+        {"title", n->title},
+        {"matter_id", n->matter_id ? json::value(*n->matter_id) : json::value(nullptr)}});
+    for (const auto& stream : Live([&](const Entry& e) { return e.user_id == n->user_id; })) {
+      stream.first->Send("notification", data);
+    }
+  }
+
   // The open streams that match (with their session tokens); forgets the
   // closed ones.
   template <class Predicate>
@@ -152,6 +176,7 @@ class StreamHub {
   // Last, so they end (and their callbacks stop) before the rest goes.
   store::Notifier::Subscription accounts_subscription_;
   store::Notifier::Subscription record_subscription_;
+  store::Notifier::Subscription notifications_subscription_;
 };
 
 }  // namespace

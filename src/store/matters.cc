@@ -264,6 +264,97 @@ Result<std::map<std::string, std::int64_t>> CountMattersByState(Conn& conn, cons
   return counts;
 }
 
+namespace {
+
+// "next_deadline_at, or the largest key when there is none": to-dos without
+// a deadline sort last.
+constexpr std::string_view kTodoKey = "COALESCE(m.next_deadline_at, 9223372036854775807)";
+
+// FROM and WHERE of the to-do queries.
+void AppendTodoFilter(const TodoFilter& f, std::string& sql, std::vector<Value>& params) {
+  sql += " FROM matter_visibility v JOIN matters m ON m.id = v.matter_id WHERE v.unit_id = ? AND (";
+  params.emplace_back(f.unit_id);
+  for (std::size_t i = 0; i < f.selectors.size(); ++i) {
+    const TodoSelector& s = f.selectors[i];
+    sql += i == 0 ? "(v.kind = ? AND v.state IN (" : " OR (v.kind = ? AND v.state IN (";
+    params.emplace_back(s.kind);
+    for (std::size_t k = 0; k < s.states.size(); ++k) {
+      sql += k == 0 ? "?" : ", ?";
+      params.emplace_back(s.states[k]);
+    }
+    sql += ")";
+    if (!s.relations.empty()) {
+      sql +=
+          " AND EXISTS (SELECT 1 FROM matter_participants p WHERE p.matter_id = v.matter_id "
+          "AND p.unit_id = v.unit_id AND p.relation IN (";
+      for (std::size_t k = 0; k < s.relations.size(); ++k) {
+        sql += k == 0 ? "?" : ", ?";
+        params.emplace_back(s.relations[k]);
+      }
+      sql += "))";
+    }
+    sql += ")";
+  }
+  sql += ")";
+}
+
+bool SelectsNothing(const TodoFilter& f) {
+  return f.selectors.empty() || std::all_of(f.selectors.begin(), f.selectors.end(),
+                                            [](const TodoSelector& s) { return s.states.empty(); });
+}
+
+}  // namespace
+
+Result<TodoPage> ListTodoMatters(Conn& conn, const TodoFilter& f) {
+  TodoPage page;
+  if (SelectsNothing(f)) return page;
+  const int limit = std::clamp(f.limit, 1, 200);
+  std::string sql = "SELECT " + std::string(kMatterColumns);
+  std::vector<Value> params;
+  TodoFilter selected = f;
+  std::erase_if(selected.selectors, [](const TodoSelector& s) { return s.states.empty(); });
+  AppendTodoFilter(selected, sql, params);
+  const std::string key(kTodoKey);
+  if (f.after) {
+    sql += " AND (" + key + " > ? OR (" + key + " = ? AND m.id > ?))";
+    params.emplace_back(f.after->due_key);
+    params.emplace_back(f.after->due_key);
+    params.emplace_back(f.after->id);
+  }
+  sql += " ORDER BY " + key + ", m.id LIMIT ?";
+  params.emplace_back(static_cast<std::int64_t>(limit) + 1);
+  std::vector<Row> rows = TRY(conn.Query(sql, params));
+  for (const Row& row : rows) {
+    if (static_cast<int>(page.items.size()) == limit) {
+      const MatterRecord& last = page.items.back();
+      page.next =
+          TodoCursor{.due_key = last.next_deadline_at.value_or(kNoDeadlineKey), .id = last.id};
+      break;
+    }
+    page.items.push_back(MatterFromRow(row));
+  }
+  return page;
+}
+
+Result<TodoCounts> CountTodoMatters(Conn& conn, const TodoFilter& f, std::int64_t now,
+                                    std::int64_t due_soon_until) {
+  TodoCounts counts;
+  if (SelectsNothing(f)) return counts;
+  std::string sql =
+      "SELECT COUNT(*), COUNT(CASE WHEN m.next_deadline_at <= ? THEN 1 END), "
+      "COUNT(CASE WHEN m.next_deadline_at > ? AND m.next_deadline_at <= ? THEN 1 END)";
+  std::vector<Value> params{now, now, due_soon_until};
+  TodoFilter selected = f;
+  std::erase_if(selected.selectors, [](const TodoSelector& s) { return s.states.empty(); });
+  AppendTodoFilter(selected, sql, params);
+  auto row = TRY(conn.QueryOne(sql, params));
+  if (!row) return counts;
+  counts.total = row->Int(0);
+  counts.overdue = row->Int(1);
+  counts.due_soon = row->Int(2);
+  return counts;
+}
+
 Result<bool> AddParticipant(Conn& conn, const ParticipantRecord& p) {
   const std::array<Value, 4> params{p.matter_id, p.unit_id, p.relation, p.added_at};
   const std::int64_t added =

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -148,6 +149,50 @@ Result<MatterPage> ListMatters(Conn& conn, const MatterFilter& filter);
 // and limit are ignored).
 Result<std::map<std::string, std::int64_t>> CountMattersByState(Conn& conn,
                                                                 const MatterFilter& filter);
+
+// ---- to-dos
+// Which matters of one kind a to-do list asks for: those in one of `states`
+// to which the unit has one of `relations` (empty: being visible to the unit
+// is enough).
+struct TodoSelector {
+  std::string kind;
+  std::vector<std::string> states;
+  std::vector<std::string> relations;
+};
+
+// A position in a to-do list, ordered by the next open deadline (soonest,
+// so overdue, first; matters without one last), then id: the last row of
+// the previous page. `due_key` is next_deadline_at, or kNoDeadlineKey.
+struct TodoCursor {
+  std::int64_t due_key = 0;
+  std::int64_t id = 0;
+};
+inline constexpr std::int64_t kNoDeadlineKey = std::numeric_limits<std::int64_t>::max();
+
+struct TodoFilter {
+  std::int64_t unit_id = 0;             // matters visible to this unit
+  std::vector<TodoSelector> selectors;  // any of; none matches nothing
+  std::optional<TodoCursor> after;      // keyset cursor; empty = from the first
+  int limit = 20;                       // 1..200
+};
+
+struct TodoPage {
+  std::vector<MatterRecord> items;
+  std::optional<TodoCursor> next;  // set when there may be more rows
+};
+
+struct TodoCounts {
+  std::int64_t total = 0;
+  std::int64_t overdue = 0;   // next_deadline_at <= now
+  std::int64_t due_soon = 0;  // now < next_deadline_at <= due_soon_until
+};
+
+// One page of the filter's matters in to-do order (see TodoCursor).
+Result<TodoPage> ListTodoMatters(Conn& conn, const TodoFilter& filter);
+// How many matters the filter selects (cursor and limit ignored), and how
+// many of them have their next deadline past or soon.
+Result<TodoCounts> CountTodoMatters(Conn& conn, const TodoFilter& filter, std::int64_t now,
+                                    std::int64_t due_soon_until);
 
 // ---- participants and visibility
 // Adds the relation (a no-op returning false when the unit already has it)

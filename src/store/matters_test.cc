@@ -343,5 +343,83 @@ TEST_P(MattersTest, NotificationsAreEachUsersOwn) {
   })));
 }
 
+TEST_P(MattersTest, TodoListSelectsByKindStateAndRelationInDeadlineOrder) {
+  // a: registered, due 5000; b: registered, no deadline; c: sent, due 3000
+  // (units_[1] is its recipient); d: closed.
+  const std::int64_t a = Make("clue", "A1", 100);
+  const std::int64_t b = Make("clue", "B1", 200);
+  const std::int64_t c = Make("transfer", "C1", 300);
+  const std::int64_t d = Make("clue", "D1", 400);
+  ASSERT_TRUE(IsOk(db_->Write([&](Conn& conn) -> Status {
+    TRY(SetDeadline(conn, {.matter_id = a, .name = "handle", .started_at = 100, .due_at = 5000}));
+    TRY(SetDeadline(conn, {.matter_id = c, .name = "sign", .started_at = 300, .due_at = 3000}));
+    TRY(AddParticipant(
+        conn, {.matter_id = c, .unit_id = units_[1], .relation = "recipient", .added_at = 300}));
+    auto transfer = TRY(FindMatter(conn, c));
+    transfer->state = "sent";
+    EXPECT_TRUE(TRY(UpdateMatter(conn, *transfer, 1)));
+    auto closed = TRY(FindMatter(conn, d));
+    closed->state = "closed";
+    EXPECT_TRUE(TRY(UpdateMatter(conn, *closed, 1)));
+    return Ok();
+  })));
+  auto page_of = [&](const TodoFilter& filter) {
+    std::vector<std::int64_t> ids;
+    TodoPage page;
+    EXPECT_TRUE(IsOk(db_->Read([&](Conn& conn) -> Status {
+      page = TRY(ListTodoMatters(conn, filter));
+      return Ok();
+    })));
+    for (const auto& m : page.items) ids.push_back(m.id);
+    return std::make_pair(ids, page.next);
+  };
+  auto counts_of = [&](const TodoFilter& filter, std::int64_t now, std::int64_t soon) {
+    TodoCounts counts;
+    EXPECT_TRUE(IsOk(db_->Read([&](Conn& conn) -> Status {
+      counts = TRY(CountTodoMatters(conn, filter, now, soon));
+      return Ok();
+    })));
+    return counts;
+  };
+
+  // The owner: clues in registered (no relation needed), transfers in sent
+  // as recipient — which the owner is not.
+  TodoFilter owner{
+      .unit_id = units_[0],
+      .selectors = {{.kind = "clue", .states = {"registered"}, .relations = {}},
+                    {.kind = "transfer", .states = {"sent"}, .relations = {"recipient"}}}};
+  EXPECT_THAT(page_of(owner).first, ElementsAre(a, b));
+  // The recipient sees the transfer; deadline order puts it first for a
+  // unit that selects both.
+  TodoFilter recipient = owner;
+  recipient.unit_id = units_[1];
+  EXPECT_THAT(page_of(recipient).first, ElementsAre(c));
+  owner.selectors[1].relations = {"owner", "recipient"};
+  EXPECT_THAT(page_of(owner).first, ElementsAre(c, a, b));
+
+  // Keyset pages: soonest deadline first, no deadline last.
+  owner.limit = 2;
+  auto [first, next] = page_of(owner);
+  EXPECT_THAT(first, ElementsAre(c, a));
+  ASSERT_TRUE(next.has_value());
+  owner.after = next;
+  auto [second, end] = page_of(owner);
+  EXPECT_THAT(second, ElementsAre(b));
+  EXPECT_FALSE(end.has_value());
+
+  // Counts ignore the cursor: c overdue at 3000, a due soon up to 5000.
+  const TodoCounts counts = counts_of(owner, 3000, 5000);
+  EXPECT_EQ(counts.total, 3);
+  EXPECT_EQ(counts.overdue, 1);
+  EXPECT_EQ(counts.due_soon, 1);
+  EXPECT_EQ(counts_of(owner, 0, 10).due_soon, 0);
+
+  // Nothing selected: nothing listed, no query with an empty IN list.
+  TodoFilter none{.unit_id = units_[0],
+                  .selectors = {{.kind = "clue", .states = {}, .relations = {}}}};
+  EXPECT_THAT(page_of(none).first, IsEmpty());
+  EXPECT_EQ(counts_of(none, 0, 0).total, 0);
+}
+
 }  // namespace
 }  // namespace lvyuan::store

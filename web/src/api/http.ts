@@ -36,6 +36,8 @@ export interface RequestOptions {
   /** Do not call the unauthenticated handler on 401 (login, initial session probe). */
   skipAuthRedirect?: boolean
   signal?: AbortSignal
+  /** Extra request headers (e.g. `If-Match`). */
+  headers?: Record<string, string>
 }
 
 interface HttpConfig {
@@ -96,7 +98,7 @@ export async function request<T>(
   opts: RequestOptions = {},
 ): Promise<T> {
   const upper = method.toUpperCase()
-  const headers: Record<string, string> = { Accept: 'application/json' }
+  const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers }
   const init: RequestInit = {
     method: upper,
     credentials: 'same-origin',
@@ -126,6 +128,16 @@ export async function request<T>(
   if (response.status === 204) return undefined as T
   const text = await response.text()
   return (text ? JSON.parse(text) : undefined) as T
+}
+
+/** The CSRF token unsafe requests carry (for requests made outside this wrapper, e.g. uploads). */
+export function csrfToken(): string {
+  return config.csrfToken()
+}
+
+/** Reports a 401 met outside this wrapper the same way the wrapper does. */
+export function reportUnauthenticated(): void {
+  config.onUnauthenticated()
 }
 
 export const http = {

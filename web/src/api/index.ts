@@ -1,26 +1,35 @@
-import { http, type Query } from './http'
+import { ApiError, csrfToken, http, reportUnauthenticated, type Query } from './http'
 import type {
   ApiToken,
   AuditEvent,
   Checkpoint,
   DictItem,
   EventProof,
+  Evidence,
   FileRecordAnswer,
   FullVerifyStatus,
   LoginResponse,
+  Matter,
+  MatterPage,
   Me,
+  NotificationPage,
   ObjectRecordPage,
   Page,
   RecordKey,
   Region,
   RegionPath,
   Role,
+  TimelineEvent,
+  TodoPage,
   TotpSetup,
   Unit,
   UnitInput,
   User,
   UserCreate,
+  Upload,
+  UploadRequest,
   UserPatch,
+  WorkflowDef,
 } from './types'
 
 const base = '/api/v1'
@@ -104,4 +113,109 @@ export const recordApi = {
     }),
   startFullVerify: () => http.post<FullVerifyStatus>(`${base}/record/verify`),
   fullVerifyStatus: () => http.get<FullVerifyStatus>(`${base}/record/verify`),
+}
+
+export const workflowApi = {
+  list: () => http.get<{ workflows: WorkflowDef[] }>(`${base}/workflows`),
+}
+
+export const matterApi = {
+  list: (query: Query) => http.get<MatterPage>(`${base}/matters`, query),
+  get: (id: number) => http.get<Matter>(`${base}/matters/${id}`),
+  create: (kind: string, fields: Record<string, unknown>) =>
+    http.post<Matter>(`${base}/matters`, { kind, fields }),
+  /** Takes `action` on the matter as it was at `version` (409 when someone changed it since). */
+  act: (id: number, action: string, version: number, fields: Record<string, unknown>) =>
+    http.post<Matter>(
+      `${base}/matters/${id}/actions/${encodeURIComponent(action)}`,
+      { fields },
+      { headers: { 'If-Match': `"${version}"` } },
+    ),
+  timeline: (id: number, query: Query = {}) =>
+    http.get<{ items: TimelineEvent[]; next_cursor: string | null }>(
+      `${base}/matters/${id}/timeline`,
+      query,
+    ),
+}
+
+export const todoApi = {
+  /** The caller's to-dos; 404 while the server has no to-do list yet. */
+  list: (query: Query = {}) => http.get<TodoPage>(`${base}/todos`, query),
+}
+
+export const notificationApi = {
+  list: (query: Query = {}) => http.get<NotificationPage>(`${base}/notifications`, query),
+  markRead: (id: number) => http.post<void>(`${base}/notifications/${id}/read`),
+}
+
+/** Where the browser downloads an evidence file (a plain GET with the session cookie). */
+export const evidenceContentUrl = (id: number) => `${base}/evidence/${id}/content`
+
+export interface UploadProgress {
+  loaded: number
+  total: number
+}
+
+/**
+ * Sends a file's bytes to an opened upload with XMLHttpRequest (fetch reports no upload
+ * progress). Resolves to the evidence entered when the last byte arrived.
+ */
+function putBytes(
+  upload: Upload,
+  file: Blob,
+  onProgress: (p: UploadProgress) => void,
+  signal?: AbortSignal,
+): Promise<Evidence> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('PUT', upload.upload_url)
+    xhr.withCredentials = true
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream')
+    xhr.setRequestHeader('Accept', 'application/json')
+    const token = csrfToken()
+    if (token) xhr.setRequestHeader('X-CSRF-Token', token)
+    xhr.upload.onprogress = (e) => onProgress({ loaded: e.loaded, total: e.total || file.size })
+    xhr.onerror = () => reject(new ApiError(0, 'NETWORK', xhr.statusText || 'network error'))
+    xhr.onabort = () => reject(new DOMException('aborted', 'AbortError'))
+    xhr.onload = () => {
+      let body: unknown
+      try {
+        body = xhr.responseText ? JSON.parse(xhr.responseText) : null
+      } catch {
+        body = null
+      }
+      if (xhr.status === 201) {
+        resolve(body as Evidence)
+        return
+      }
+      if (xhr.status === 401) reportUnauthenticated()
+      const err = (body as { error?: { code?: string; message?: string; field?: string } } | null)
+        ?.error
+      reject(
+        new ApiError(
+          xhr.status,
+          err?.code ?? 'UNKNOWN',
+          err?.message ?? (xhr.statusText || `HTTP ${xhr.status}`),
+          err?.field ?? '',
+        ),
+      )
+    }
+    signal?.addEventListener('abort', () => xhr.abort())
+    xhr.send(file)
+  })
+}
+
+export const uploadApi = {
+  open: (body: UploadRequest) => http.post<Upload>(`${base}/uploads`, body),
+  abandon: (id: string) => http.del<void>(`${base}/uploads/${encodeURIComponent(id)}`),
+  /** Opens an upload with its provenance and sends the whole file. */
+  async send(
+    file: File,
+    provenance: Omit<UploadRequest, 'filename' | 'size'>,
+    onProgress: (p: UploadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<Evidence> {
+    const upload = await uploadApi.open({ ...provenance, filename: file.name, size: file.size })
+    return putBytes(upload, file, onProgress, signal)
+  },
 }

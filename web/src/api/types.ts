@@ -51,6 +51,7 @@ export interface Region {
 export interface RegionPath {
   code: string
   name: string
+  full_name?: string
   path: { code: string; name: string }[]
 }
 
@@ -260,4 +261,250 @@ export interface FullVerifyStatus {
 export interface TotpSetup {
   secret: string
   otpauth_uri: string
+}
+
+/** `{zh, en}` labels of the procedure definitions. */
+export interface Labels {
+  zh: string
+  en: string
+}
+
+export type FieldType =
+  | 'text'
+  | 'richtext'
+  | 'number'
+  | 'money'
+  | 'date'
+  | 'datetime'
+  | 'enum'
+  | 'region'
+  | 'subject'
+  | 'unit'
+  | 'units'
+  | 'files'
+  | 'geo'
+
+/** A typed field of a procedure definition (docs/workflows.md, "Fields"). */
+export interface WorkflowField {
+  name: string
+  type: FieldType
+  labels: Labels
+  help?: Labels
+  min?: number
+  max?: number
+  min_length?: number
+  max_length?: number
+  min_items?: number
+  max_items?: number
+  integer?: boolean
+  pattern?: string
+  pattern_message?: Labels
+  dict?: string
+  items?: { value: string; zh: string; en: string }[]
+  bounds?: { min_lat: number; max_lat: number; min_lng: number; max_lng: number }
+}
+
+export type StateCategory = 'pending' | 'processing' | 'success' | 'warning' | 'danger' | 'closed'
+
+export interface WorkflowState {
+  name: string
+  labels: Labels
+  initial: boolean
+  final: boolean
+  category: StateCategory | ''
+}
+
+export interface WorkflowActor {
+  roles: string[]
+  unit_types: string[]
+  relation: string
+}
+
+/** An action (or the create form, which has no from/to/style). */
+export interface WorkflowAction {
+  name: string
+  labels: Labels
+  actors: WorkflowActor[]
+  fields: string[]
+  required: string[]
+  from?: string[]
+  to?: string
+  style?: 'primary' | 'default' | 'danger' | ''
+  within?: string
+}
+
+export interface WorkflowDeadline {
+  name: string
+  labels: Labels
+  limit: {
+    name: string
+    basis: string
+    working_days?: number
+    calendar_days?: number
+    hours?: number
+  }
+  starts_on: string[]
+  cleared_by: string[]
+  mark_overdue: boolean
+  notify_on_miss: string[]
+}
+
+/** One procedure definition as GET /api/v1/workflows serves it. */
+export interface WorkflowDef {
+  kind: string
+  labels: Labels
+  number: { word: string; pattern: string }
+  fields: WorkflowField[]
+  states: WorkflowState[]
+  create: WorkflowAction
+  actions: WorkflowAction[]
+  deadlines: WorkflowDeadline[]
+}
+
+/** A matter as lists show it. */
+export interface MatterSummary {
+  id: number
+  kind: string
+  kind_label: string
+  number: string
+  title: string
+  state: string
+  state_label: string
+  state_category: StateCategory | ''
+  owner_unit_id: number
+  /** Not in list answers yet; detail answers carry it. */
+  owner_unit_name?: string
+  region_code: string
+  domain: string
+  subject_id: number | null
+  amount_fen: number | null
+  created_at: string
+  updated_at: string
+  next_deadline_at: string | null
+  overdue: boolean
+  version: number
+}
+
+export interface MatterPage extends Page<MatterSummary> {
+  counts: Record<string, number>
+}
+
+export type MatterRelation = 'owner' | 'recipient' | 'copied' | 'supervisor' | 'party' | 'witness'
+
+export interface MatterParticipant {
+  unit_id: number
+  unit_name: string
+  unit_type: string
+  relation: MatterRelation | string
+  added_at: string
+}
+
+export type DeadlineStatus = 'ok' | 'due_soon' | 'overdue' | 'cleared' | string
+
+export interface MatterDeadline {
+  name: string
+  labels: Labels
+  started_at: string
+  due_at: string
+  due_date: string
+  cleared_at: string | null
+  status: DeadlineStatus
+}
+
+export interface MatterLink {
+  from_matter_id: number
+  to_matter_id: number
+  relation: string
+  created_at: string
+}
+
+export interface MatterFile {
+  evidence_id: number
+  field: string
+  filename: string
+  sm3: string
+  size: number
+  added_at: string
+}
+
+/** GET /api/v1/matters/{id}: the matter with everything its detail page shows. */
+export interface Matter extends MatterSummary {
+  owner_unit_name: string
+  created_by: number
+  fields: Record<string, unknown>
+  participants: MatterParticipant[]
+  deadlines: MatterDeadline[]
+  links: MatterLink[]
+  files: MatterFile[]
+  relations: string[]
+  allowed_actions: string[]
+}
+
+/** An event of a matter's timeline. */
+export interface TimelineEvent {
+  seq: number
+  at: string
+  actor_user_id: number | null
+  actor_username: string
+  actor_unit_id: number | null
+  action: string
+  outcome: string
+  changes: Record<string, FieldChange>
+  files: RecordedFile[]
+  detail: Record<string, unknown>
+  leaf_hash: string
+}
+
+export interface AppNotification {
+  id: number
+  kind: string
+  matter_id: number | null
+  title: string
+  body: string
+  created_at: string
+  read_at: string | null
+}
+
+export interface NotificationPage extends Page<AppNotification> {
+  unread_count: number
+}
+
+/** GET /api/v1/todos (when the server has it): a matter awaiting one of the caller's actions. */
+export interface Todo extends MatterSummary {
+  actions: (string | { name: string; labels?: Labels; style?: string })[]
+  next_deadline?: MatterDeadline | null
+}
+
+export interface TodoPage extends Page<Todo> {
+  counts?: { total?: number; overdue?: number; due_soon?: number }
+}
+
+export interface UploadRequest {
+  filename: string
+  size: number
+  source: string
+  captured_at: string
+  captured_by?: string
+  device_id?: string
+  description?: string
+}
+
+export interface Upload {
+  id: string
+  filename: string
+  size: number
+  received: number
+  state: 'open' | 'done' | 'aborted'
+  in_progress: boolean
+  evidence_id: number | null
+  upload_url: string
+}
+
+export interface Evidence {
+  id: number
+  filename: string
+  size: number
+  media_type: string
+  sm3: string
+  content_url: string
 }

@@ -36,6 +36,18 @@ export const routes: RouteRecordRaw[] = [
     children: [
       { path: '', redirect: '/home' },
       page('home', 'home', () => import('@/views/HomeView.vue'), { titleKey: 'menu.home' }),
+      page('matters', 'matters', () => import('@/views/MattersView.vue'), {
+        permission: 'matter:item:read',
+        titleKey: 'menu.matters',
+      }),
+      page('matters/new', 'matter-new', () => import('@/views/MatterCreateView.vue'), {
+        permission: 'matter:item:read',
+        titleKey: 'matters.new',
+      }),
+      page('matters/:id(\\d+)', 'matter', () => import('@/views/MatterDetailView.vue'), {
+        permission: 'matter:item:read',
+        titleKey: 'matters.detail',
+      }),
       page('system/units', 'units', () => import('@/views/UnitsView.vue'), {
         permission: 'system:unit:list',
         titleKey: 'menu.units',

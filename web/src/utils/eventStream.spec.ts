@@ -88,4 +88,15 @@ describe('event stream', () => {
     onStreamEvent('checkpoint', () => {})
     expect(FakeEventSource.opened).toHaveLength(2)
   })
+
+  it('delivers notification events with an id and drops malformed ones', () => {
+    const seen: unknown[] = []
+    const stop = onStreamEvent('notification', (e) => seen.push(e))
+    const source = FakeEventSource.opened[0]!
+    source.emit('notification', '{"id":7,"kind":"matter.create","title":"收到移送","matter_id":3}')
+    source.emit('notification', '{"title":"no id"}')
+    source.emit('notification', 'not json')
+    expect(seen).toEqual([{ id: 7, kind: 'matter.create', title: '收到移送', matter_id: 3 }])
+    stop()
+  })
 })

@@ -3,7 +3,9 @@
  * page, opened when the first handler subscribes and closed when the last one leaves.
  *
  * Events: `checkpoint` (a new signed checkpoint: tree size and root, so pending record rows can
- * be re-checked without polling) and `session` (this session ended: go to the login page). The
+ * be re-checked without polling), `notification` (a notification for this user was stored;
+ * sent by servers that have live notifications) and `session` (this session ended: go to the
+ * login page). The
  * server closes the stream after `session`; the browser's reconnection then gets 401, which
  * ends the EventSource for good.
  */
@@ -15,8 +17,15 @@ export interface CheckpointEvent {
 export interface SessionEvent {
   reason: string
 }
+export interface NotificationEvent {
+  id: number
+  kind?: string
+  title?: string
+  matter_id?: number | null
+}
 interface EventPayloads {
   checkpoint: CheckpointEvent
+  notification: NotificationEvent
   session: SessionEvent
 }
 export type StreamEventName = keyof EventPayloads
@@ -37,6 +46,7 @@ let factory: EventSourceFactory = defaultFactory
 let source: EventSourceLike | null = null
 const handlers: { [K in StreamEventName]: Set<StreamHandler<K>> } = {
   checkpoint: new Set(),
+  notification: new Set(),
   session: new Set(),
 }
 
@@ -51,6 +61,8 @@ function parse<K extends StreamEventName>(name: K, data: string): EventPayloads[
   const record = value as Record<string, unknown>
   if (name === 'checkpoint') {
     if (typeof record.size !== 'number' || typeof record.root !== 'string') return null
+  } else if (name === 'notification') {
+    if (typeof record.id !== 'number') return null
   } else if (typeof record.reason !== 'string') {
     return null
   }
@@ -68,6 +80,7 @@ function open() {
   source = factory(STREAM_URL)
   if (!source) return
   source.addEventListener('checkpoint', (event) => dispatch('checkpoint', event.data))
+  source.addEventListener('notification', (event) => dispatch('notification', event.data))
   source.addEventListener('session', (event) => dispatch('session', event.data))
 }
 
@@ -86,7 +99,7 @@ export function onStreamEvent<K extends StreamEventName>(
   open()
   return () => {
     handlers[name].delete(handler)
-    if (handlers.checkpoint.size === 0 && handlers.session.size === 0) closeStream()
+    if (Object.values(handlers).every((set) => set.size === 0)) closeStream()
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildMenu, menuDefinition, menuLeaves } from './menu'
+import { buildMenu, menuDefinition, menuLeaves, withMatterKinds } from './menu'
 
 const ids = (perms: string[]) => menuLeaves(buildMenu(perms)).map((m) => m.id)
 
@@ -45,5 +45,41 @@ describe('buildMenu', () => {
     const before = JSON.stringify(menuDefinition)
     buildMenu(['system:user:list'])
     expect(JSON.stringify(menuDefinition)).toBe(before)
+  })
+})
+
+describe('matters in the menu', () => {
+  const business = ['evidence:file:upload', 'evidence:file:read', 'matter:item:read']
+
+  it('shows the matters entry to the business roles only', () => {
+    expect(ids(business)).toEqual(['home', 'matters', 'account'])
+    for (const admin of [
+      ['system:unit:list', 'system:user:list', 'system:scope:all'],
+      ['system:role:list', 'system:token:list', 'system:user:grant'],
+      ['audit:event:list'],
+      ['system:unit:list', 'system:user:list', 'system:user:add'],
+    ]) {
+      expect(ids(admin)).not.toContain('matters')
+    }
+  })
+
+  it('expands the entry into every matter plus one link per kind', () => {
+    const menu = withMatterKinds(buildMenu(business), [
+      { kind: 'clue', label: '线索' },
+      { kind: 'criminal_transfer', label: '行刑衔接' },
+    ])
+    const group = menu.find((m) => m.id === 'matters')
+    expect(group?.children?.map((c) => [c.id, c.path, c.title])).toEqual([
+      ['matters-all', '/matters', undefined],
+      ['matters-clue', '/matters?kind=clue', '线索'],
+      ['matters-criminal_transfer', '/matters?kind=criminal_transfer', '行刑衔接'],
+    ])
+  })
+
+  it('leaves the menu alone without kinds or without the entry', () => {
+    const plain = buildMenu(business)
+    expect(withMatterKinds(plain, [])).toBe(plain)
+    const admin = buildMenu(['audit:event:list'])
+    expect(withMatterKinds(admin, [{ kind: 'clue', label: '线索' }])).toEqual(admin)
   })
 })

@@ -5,6 +5,8 @@ export interface MenuItem {
   path: string
   /** i18n key of the label. */
   titleKey: string
+  /** A label given as text (entries made from the procedure definitions); wins over titleKey. */
+  title?: string
   /** Name of an @element-plus/icons-vue icon. */
   icon: string
   /** Permission required to see the entry; undefined = always shown. */
@@ -16,6 +18,13 @@ export interface MenuItem {
 
 export const menuDefinition: MenuItem[] = [
   { id: 'home', path: '/home', titleKey: 'menu.home', icon: 'HomeFilled' },
+  {
+    id: 'matters',
+    path: '/matters',
+    titleKey: 'menu.matters',
+    icon: 'Tickets',
+    permission: 'matter:item:read',
+  },
   {
     id: 'system',
     path: '/system',
@@ -88,4 +97,34 @@ export function buildMenu(
 /** Flattens the menu into its leaf entries (quick links on the home page). */
 export function menuLeaves(menu: MenuItem[]): MenuItem[] {
   return menu.flatMap((item) => (item.children ? menuLeaves(item.children) : [item]))
+}
+
+/**
+ * Expands the matters entry into a group: every matter, then one entry per procedure kind
+ * (`/matters?kind=<kind>`, labelled from the definitions). Without kinds the entry stays a
+ * single link.
+ */
+export function withMatterKinds(
+  menu: MenuItem[],
+  kinds: { kind: string; label: string }[],
+): MenuItem[] {
+  if (kinds.length === 0) return menu
+  return menu.map((item) =>
+    item.id !== 'matters' || item.children
+      ? item
+      : {
+          ...item,
+          children: [
+            { ...item, id: 'matters-all', titleKey: 'menu.mattersAll', icon: 'List' },
+            ...kinds.map((k) => ({
+              id: `matters-${k.kind}`,
+              path: `/matters?kind=${encodeURIComponent(k.kind)}`,
+              titleKey: 'menu.matters',
+              title: k.label,
+              icon: 'Tickets',
+              permission: item.permission,
+            })),
+          ],
+        },
+  )
 }
