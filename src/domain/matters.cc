@@ -389,6 +389,44 @@ Status Matters::Notify(store::Conn& conn, store::Outbox* outbox, std::int64_t ma
   return NotifyUsersOfUnits(conn, outbox, units, n.roles, record, told);
 }
 
+namespace {
+
+// The units a `units_matching` effect chooses: every enabled unit but the
+// acting one whose type is among `types` (any when empty) and whose region is
+// `region` or lies below it (anywhere when empty).
+Result<std::vector<std::int64_t>> UnitsMatching(store::Conn& conn,
+                                                const core::RegionCatalogue& regions,
+                                                const workflow::ParticipantEffect& effect,
+                                                std::int64_t acting_unit) {
+  std::vector<std::int64_t> out;
+  store::UnitFilter filter;
+  filter.enabled = true;
+  filter.limit = 200;
+  for (;;) {
+    auto page = TRY(store::ListUnits(conn, filter));
+    for (const store::UnitRecord& unit : page) {
+      if (unit.id == acting_unit) continue;
+      if (!effect.unit_types.empty() &&
+          std::find(effect.unit_types.begin(), effect.unit_types.end(), unit.type) ==
+              effect.unit_types.end()) {
+        continue;
+      }
+      if (!effect.region_code.empty() && unit.region_code != effect.region_code) {
+        const auto path = regions.Path(unit.region_code);
+        if (std::none_of(path.begin(), path.end(),
+                         [&](const core::Region* r) { return r->code == effect.region_code; })) {
+          continue;
+        }
+      }
+      out.push_back(unit.id);
+    }
+    if (page.size() < static_cast<std::size_t>(filter.limit)) break;
+    filter.after_id = page.back().id;
+  }
+  return out;
+}
+
+}  // namespace
 
 // ------------------------------------------------------------------ performing plans
 
@@ -485,6 +523,7 @@ Status Matters::Perform(store::Conn& conn, store::Outbox* outbox, const Acting& 
     if (!effect.unit_type.empty()) {
       units = TRY(UnitsOfType(conn, effect.unit_type, acting.unit.region_code));
     }
+    if (effect.matching) units = TRY(UnitsMatching(conn, regions_, effect, acting.unit.id));
     const std::string relation = effect.type == workflow::EffectType::kShare
                                      ? std::string("shared")
                                      : std::string(RelationName(effect.relation));

@@ -99,6 +99,13 @@ struct FieldDef {
   // enum: the dictionary's name (data/dicts/<dict>.json) and its items.
   std::string dict;
   std::vector<DictItem> items;
+  // enum: the value is a list of dictionary values (several may be chosen).
+  bool multiple = false;
+  // The value belongs to the action that enters it (a message posted, a
+  // reading confirmed): it is recorded in that action's event — a change
+  // from null — and its files are attached, but it is never kept among the
+  // matter's fields, so each action's entry stays in the timeline.
+  bool transient = false;
   // geo: the accepted area (WGS-84 degrees).
   GeoBounds bounds;
 };
@@ -165,6 +172,13 @@ struct UnitSelector {
   // Every unit of this type in the acting unit's region (resolved by the
   // domain layer, which knows the units).
   std::string unit_type;
+  // Every enabled unit but the acting one whose type is among the values of
+  // the enum field `types_field` and whose region lies within the region of
+  // `region_field` (resolved by the domain layer). An empty or absent field
+  // does not restrict, so with both empty every unit is chosen.
+  bool matching = false;
+  std::string types_field;
+  std::string region_field;
 };
 
 struct EffectDef {

@@ -203,6 +203,41 @@ std::vector<std::int64_t> UnitsIn(const json::object& fields, const std::string&
   return out;
 }
 
+std::string StringIn(const json::object& fields, const std::string& name) {
+  const json::value* v = name.empty() ? nullptr : fields.if_contains(name);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+Result<json::value> EnumList(const FieldDef& field, const json::value& v) {
+  json::array given;
+  if (v.is_string()) {
+    given.push_back(v);  // one value is a list of one
+  } else if (v.is_array()) {
+    given = v.as_array();
+  } else {
+    return Bad(field, fmt::format("{}应为列表", field.labels.zh));
+  }
+  json::array out;
+  for (const json::value& item : given) {
+    const bool known = item.is_string() &&
+                       std::any_of(field.items.begin(), field.items.end(), [&](const DictItem& d) {
+                         return d.value == std::string_view(item.as_string());
+                       });
+    if (!known) return Bad(field, fmt::format("{}中有不可选的值", field.labels.zh));
+    if (std::find(out.begin(), out.end(), item) != out.end()) {
+      return Bad(field, fmt::format("{}有重复项", field.labels.zh));
+    }
+    out.push_back(item);
+  }
+  if (field.max_items && out.size() > *field.max_items) {
+    return Bad(field, fmt::format("{}最多 {} 项", field.labels.zh, *field.max_items));
+  }
+  if (field.min_items && out.size() < *field.min_items) {
+    return Bad(field, fmt::format("{}至少 {} 项", field.labels.zh, *field.min_items));
+  }
+  return json::value(std::move(out));
+}
+
 Result<Plan> PlanCommon(const Definition& def, const ActionDef& action,
                         const MatterSnapshot* matter, const Actor& actor, const json::value& input,
                         std::int64_t now_ms, const core::WorkCalendar& calendar) {
@@ -214,7 +249,11 @@ Result<Plan> PlanCommon(const Definition& def, const ActionDef& action,
     plan.expected_version = matter->version;
     plan.fields = matter->fields;
   }
-  for (const auto& [key, value] : normalized) plan.fields[key] = value;
+  json::object entries;  // the transient values: recorded, never kept
+  for (const auto& [key, value] : normalized) {
+    const FieldDef* field = def.FindField(std::string_view(key.data(), key.size()));
+    (field != nullptr && field->transient ? entries : plan.fields)[key] = value;
+  }
   plan.to_state = action.to.empty() ? plan.from_state : action.to;
 
   const GuardContext context{def, action, matter, actor, normalized, plan.fields, now_ms};
@@ -226,6 +265,12 @@ Result<Plan> PlanCommon(const Definition& def, const ActionDef& action,
   }
 
   for (const FieldDef& field : def.fields) {
+    if (field.transient) {
+      if (const json::value* entered = entries.if_contains(field.name)) {
+        plan.changes.push_back({field.name, json::value(), *entered});
+      }
+      continue;
+    }
     const json::value* before = matter ? matter->fields.if_contains(field.name) : nullptr;
     const json::value* after = plan.fields.if_contains(field.name);
     const json::value none;
@@ -258,16 +303,18 @@ Result<Plan> PlanCommon(const Definition& def, const ActionDef& action,
     plan.notifications.push_back({action.name, n.relations, n.roles, n.labels});
   }
 
+  json::object effect_fields = plan.fields;
+  for (const auto& [key, value] : entries) effect_fields[key] = value;
   for (const EffectDef& effect : action.effects) {
     if (effect.type == EffectType::kOpenMatter) {
       std::vector<std::int64_t> each = {0};
-      if (!effect.for_each.empty()) each = UnitsIn(plan.fields, effect.for_each);
+      if (!effect.for_each.empty()) each = UnitsIn(effect_fields, effect.for_each);
       for (std::int64_t unit : each) {
         OpenMatterEffect open{effect.kind, effect.set, unit};
         for (const auto& [target, source] : effect.map) {
           if (source == "$each") {
             open.fields[target] = unit;
-          } else if (const json::value* v = plan.fields.if_contains(source)) {
+          } else if (const json::value* v = effect_fields.if_contains(source)) {
             open.fields[target] = *v;
           }
         }
@@ -276,8 +323,22 @@ Result<Plan> PlanCommon(const Definition& def, const ActionDef& action,
       continue;
     }
     ParticipantEffect change{effect.type, effect.relation, {}, effect.units.unit_type};
+    if (effect.units.matching) {
+      change.matching = true;
+      if (const json::value* types = effect_fields.if_contains(effect.units.types_field)) {
+        if (types->is_string()) change.unit_types.emplace_back(types->as_string());
+        if (const json::array* list = types->if_array()) {
+          for (const json::value& item : *list) {
+            if (item.is_string()) change.unit_types.emplace_back(item.as_string());
+          }
+        }
+      }
+      change.region_code = StringIn(effect_fields, effect.units.region_field);
+      plan.participants.push_back(std::move(change));
+      continue;
+    }
     if (effect.units.actor_unit) change.unit_ids.push_back(actor.unit_id);
-    if (!effect.units.field.empty()) change.unit_ids = UnitsIn(plan.fields, effect.units.field);
+    if (!effect.units.field.empty()) change.unit_ids = UnitsIn(effect_fields, effect.units.field);
     if (change.unit_ids.empty() && change.unit_type.empty()) continue;
     plan.participants.push_back(std::move(change));
   }
@@ -373,6 +434,7 @@ Result<json::value> ValidateValue(const Definition& def, const FieldDef& field,
       return json::value(core::FormatIsoUtc(ms));
     }
     case FieldType::kEnum: {
+      if (field.multiple) return EnumList(field, value);
       if (value.is_string()) {
         const std::string_view v(value.as_string());
         for (const DictItem& item : field.items) {

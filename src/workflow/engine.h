@@ -113,12 +113,18 @@ struct OpenMatterEffect {
 
 // Add or remove participants, or share the matter. Units are listed by id,
 // or — for `unit_type` selectors — to be resolved by the domain layer among
-// the units of that type in the acting unit's region.
+// the units of that type in the acting unit's region, or — when `matching` —
+// every enabled unit but the acting one whose type is in `unit_types` (any
+// type when empty) and whose region lies within `region_code` (anywhere when
+// empty).
 struct ParticipantEffect {
   EffectType type = EffectType::kAddParticipant;  // add, remove or share
   Relation relation = Relation::kRecipient;
   std::vector<std::int64_t> unit_ids;
   std::string unit_type;
+  bool matching = false;
+  std::vector<std::string> unit_types;
+  std::string region_code;
 };
 
 struct Plan {
@@ -126,8 +132,8 @@ struct Plan {
   std::string from_state;  // empty for a new matter
   std::string to_state;
   std::int64_t expected_version = 0;  // the snapshot's version (0 for create)
-  boost::json::object fields;         // all fields after the action
-  std::vector<FieldChange> changes;   // in definition field order
+  boost::json::object fields;         // all fields after the action (transient ones aside)
+  std::vector<FieldChange> changes;   // in definition field order; transient ones from null
   std::vector<DeadlineToSet> deadlines_set;
   std::vector<std::string> deadlines_cleared;
   std::vector<PlannedNotification> notifications;
@@ -150,7 +156,7 @@ Result<Plan> PlanCreate(const Definition& def, const Actor& actor, const boost::
 // with the guard's message when a guard refuses.
 // Deadlines: those cleared by the action are cleared, those starting on it
 // are (re)set from now_ms. Effects are resolved against the fields after the
-// action.
+// action together with the action's transient values.
 Result<Plan> PlanAction(const Definition& def, const MatterSnapshot& matter,
                         std::string_view action, const Actor& actor,
                         const boost::json::value& input, std::int64_t now_ms,

@@ -396,5 +396,134 @@ TEST(NumberTest, FormatsThePerUnitPerYearSequence) {
   EXPECT_EQ(FormatNumber(Def("criminal_transfer"), "湖环", 2026, 3), "湖环刑移〔2026〕3号");
 }
 
+// ------------------------------------------------------------------ consultation, meeting, notice
+
+constexpr std::int64_t kCourt = 51;
+
+TEST(ConsultationTest, PostsAreRecordedAsChangesButNeverKeptOnTheMatter) {
+  const std::int64_t now = ChinaTime("2026-03-02T09:00");
+  auto created = PlanCreate(Def("consultation"), Officer(),
+                            json::object{{"title", "地下水污染案件定性会商"},
+                                         {"description", "请各单位发表意见。"},
+                                         {"invited_units", json::array{kCourt, kPolice}}},
+                            now, Cal());
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_EQ(created->participants.size(), 1u);
+  EXPECT_EQ(created->participants[0].unit_ids, (std::vector<std::int64_t>{kCourt, kPolice}));
+  const MatterSnapshot open = Snapshot(*created, 1, now);
+  const Actor judge{{"judge"}, "court", kCourt, {Relation::kRecipient}};
+  auto post =
+      PlanAction(Def("consultation"), open, "post", judge,
+                 json::object{{"message", "建议先行委托鉴定。"}, {"message_files", json::array{9}}},
+                 now, Cal());
+  ASSERT_TRUE(post.ok()) << post.error().ToString();
+  EXPECT_EQ(post->to_state, "open");
+  EXPECT_FALSE(post->fields.contains("message"));
+  EXPECT_FALSE(post->fields.contains("message_files"));
+  ASSERT_EQ(post->changes.size(), 2u);
+  EXPECT_EQ(post->changes[0].name, "message");
+  EXPECT_TRUE(post->changes[0].before.is_null());
+  EXPECT_EQ(post->changes[0].after, json::value("建议先行委托鉴定。"));
+  EXPECT_EQ(post->changes[1].after, (json::value(json::array{9})));
+  // A second post is again a change from nothing: none overwrites another.
+  auto again = PlanAction(Def("consultation"), Apply(open, *post), "post", judge,
+                          json::object{{"message", "补充意见。"}}, now, Cal());
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  ASSERT_EQ(again->changes.size(), 1u);
+  EXPECT_TRUE(again->changes[0].before.is_null());
+  // Inviting more units resolves the transient field into participants.
+  auto invite = PlanAction(Def("consultation"), open, "invite", Owner(),
+                           json::object{{"new_units", json::array{kForestry}}}, now, Cal());
+  ASSERT_TRUE(invite.ok()) << invite.error().ToString();
+  ASSERT_EQ(invite->participants.size(), 1u);
+  EXPECT_EQ(invite->participants[0].unit_ids, std::vector<std::int64_t>{kForestry});
+  auto own = PlanAction(Def("consultation"), open, "invite", Owner(),
+                        json::object{{"new_units", json::array{kEcology}}}, now, Cal());
+  ASSERT_FALSE(own.ok());
+  EXPECT_EQ(own.error().field, "new_units");
+  EXPECT_EQ(own.error().message, "不能选择本单位");
+}
+
+TEST(MeetingTest, EachActionItemOpensOneMeetingItemPerAssignedUnit) {
+  const std::int64_t now = ChinaTime("2026-02-10T17:00");
+  MatterSnapshot meeting;
+  meeting.state = "minutes_recorded";
+  meeting.version = 3;
+  meeting.owner_unit_id = kCourt;
+  meeting.fields = json::object{{"title", "第一季度联席会议"}};
+  const Actor judge{{"judge"}, "court", kCourt, {Relation::kOwner}};
+  auto plan = PlanAction(Def("meeting"), meeting, "assign_item", judge,
+                         json::object{{"item_task", "制定证据收集清单"},
+                                      {"item_units", json::array{kEcology, kPolice}}},
+                         now, Cal());
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  EXPECT_EQ(plan->to_state, "minutes_recorded");
+  EXPECT_FALSE(plan->fields.contains("item_task"));
+  ASSERT_EQ(plan->open_matters.size(), 2u);
+  EXPECT_EQ(plan->open_matters[1].kind, "meeting_item");
+  EXPECT_EQ(plan->open_matters[1].fields.at("assignee"), json::value(kPolice));
+  EXPECT_EQ(plan->open_matters[1].fields.at("task"), json::value("制定证据收集清单"));
+  EXPECT_EQ(plan->open_matters[1].fields.at("meeting_title"), json::value("第一季度联席会议"));
+  auto item = PlanCreate(Def("meeting_item"), judge, plan->open_matters[1].fields, now, Cal());
+  ASSERT_TRUE(item.ok()) << item.error().ToString();
+  ASSERT_EQ(item->deadlines_set.size(), 1u);
+  // 15 working days: the Spring Festival skipped, both make-up Saturdays counted.
+  EXPECT_EQ(item->deadlines_set[0].due_date, "2026-03-09");
+}
+
+TEST(NoticeTest, AudienceIsSelectedByUnitTypesAndRegion) {
+  const std::int64_t now = ChinaTime("2026-03-02T09:00");
+  const Actor clerk{{"clerk"}, "court", kCourt, {}};
+  json::object input{{"title", "关于专项检查的通知"},
+                     {"notice_type", "notice"},
+                     {"body", "请报送台账。"},
+                     {"audience_types", json::array{"court", "procuratorate"}},
+                     {"audience_region", "330500"}};
+  auto plan = PlanCreate(Def("notice"), clerk, input, now, Cal());
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  ASSERT_EQ(plan->participants.size(), 1u);
+  const ParticipantEffect& audience = plan->participants[0];
+  EXPECT_TRUE(audience.matching);
+  EXPECT_EQ(audience.relation, Relation::kRecipient);
+  EXPECT_EQ(audience.unit_types, (std::vector<std::string>{"court", "procuratorate"}));
+  EXPECT_EQ(audience.region_code, "330500");
+  // No selection: every unit.
+  auto all =
+      PlanCreate(Def("notice"), clerk,
+                 json::object{{"title", "公告"}, {"notice_type", "announcement"}, {"body", "正文"}},
+                 now, Cal());
+  ASSERT_TRUE(all.ok()) << all.error().ToString();
+  ASSERT_EQ(all->participants.size(), 1u);
+  EXPECT_TRUE(all->participants[0].matching);
+  EXPECT_TRUE(all->participants[0].unit_types.empty());
+  EXPECT_TRUE(all->participants[0].region_code.empty());
+}
+
+TEST(NoticeTest, SeveralDictionaryValuesAreAListAndOneValueIsAListOfOne) {
+  const Definition& notice = Def("notice");
+  const FieldDef& types = *notice.FindField("audience_types");
+  auto check = [&](json::value v) {
+    auto r = ValidateValue(notice, types, v);
+    return r.ok() ? json::serialize(*r) : "error(" + r.error().field + "): " + r.error().message;
+  };
+  EXPECT_EQ(check(json::array{"court", "forestry"}), R"(["court","forestry"])");
+  EXPECT_EQ(check("court"), R"(["court"])");
+  EXPECT_EQ(check(json::array{"court", "court"}), "error(audience_types): 发送单位类型有重复项");
+  EXPECT_EQ(check(json::array{"bank"}), "error(audience_types): 发送单位类型中有不可选的值");
+  EXPECT_EQ(check(7), "error(audience_types): 发送单位类型应为列表");
+  // Reading keeps the state and records the note, not keeping it.
+  MatterSnapshot published;
+  published.state = "published";
+  published.version = 1;
+  const Actor reader{{"procurator"}, "procuratorate", kProcuratorate, {Relation::kRecipient}};
+  auto read = PlanAction(notice, published, "read", reader, json::object{{"read_note", "已阅"}},
+                         ChinaTime("2026-03-02T10:00"), Cal());
+  ASSERT_TRUE(read.ok()) << read.error().ToString();
+  EXPECT_EQ(read->to_state, "published");
+  EXPECT_TRUE(read->fields.empty());
+  ASSERT_EQ(read->changes.size(), 1u);
+  EXPECT_EQ(read->changes[0].name, "read_note");
+}
+
 }  // namespace
 }  // namespace lvyuan::workflow

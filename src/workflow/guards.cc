@@ -56,6 +56,20 @@ Status NotOwnUnit(const GuardContext& c) {
   return core::Ok();
 }
 
+Status NotInvitingOwnUnit(const GuardContext& c) {
+  for (const std::string& name : c.action.fields) {
+    const FieldDef* field = c.definition.FindField(name);
+    if (field == nullptr || (field->type != FieldType::kUnit && field->type != FieldType::kUnits)) {
+      continue;
+    }
+    const auto ids = Ids(c.input, name);
+    if (std::find(ids.begin(), ids.end(), c.actor.unit_id) != ids.end()) {
+      return core::FailedPrecondition("不能选择本单位", name);
+    }
+  }
+  return core::Ok();
+}
+
 Status RecipientsNotCopied(const GuardContext& c) {
   auto recipients = Ids(c.fields, "recipients");
   for (std::int64_t id : Ids(c.fields, "recipient")) recipients.push_back(id);
@@ -75,6 +89,7 @@ GuardRegistry BuiltinGuards() {
   guards.Register("reason_given", ReasonGiven);
   guards.Register("not_own_unit", NotOwnUnit);
   guards.Register("recipients_not_copied", RecipientsNotCopied);
+  guards.Register("not_inviting_own_unit", NotInvitingOwnUnit);
   return guards;
 }
 

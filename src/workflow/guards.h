@@ -10,6 +10,8 @@
 //                    characters: 请说明理由
 //   not_own_unit     no unit or units field of the form names the acting
 //                    unit: 不能移送给本单位
+//   not_inviting_own_unit  as not_own_unit, for invitations and assignments
+//                    (会商、联席会议、交办): 不能选择本单位
 //   recipients_not_copied  no unit is both in "recipients"/"recipient" and in
 //                    "copied_units": 同一单位不能既是接收单位又是抄送单位
 //

@@ -251,10 +251,10 @@ class DefinitionParser {
     for (std::size_t i = 0; i < v->as_array().size(); ++i) {
       const std::string path = Reader::Index("fields", i);
       const json::object* f = TRY(r_.Object(v->as_array()[i], path));
-      TRY(r_.Keys(
-          *f, path,
-          {"name", "type", "labels", "help", "dict", "min", "max", "min_length", "max_length",
-           "min_items", "max_items", "pattern", "pattern_message", "integer", "bounds"}));
+      TRY(r_.Keys(*f, path,
+                  {"name", "type", "labels", "help", "dict", "min", "max", "min_length",
+                   "max_length", "min_items", "max_items", "pattern", "pattern_message", "integer",
+                   "bounds", "multiple", "transient"}));
       FieldDef field;
       field.name = TRY(r_.String(*f, "name", path, true));
       if (!IsName(field.name)) {
@@ -279,6 +279,11 @@ class DefinitionParser {
       field.min_items = TRY(r_.Count(*f, "min_items", path));
       field.max_items = TRY(r_.Count(*f, "max_items", path));
       field.integer = TRY(r_.Bool(*f, "integer", path, false));
+      field.multiple = TRY(r_.Bool(*f, "multiple", path, false));
+      field.transient = TRY(r_.Bool(*f, "transient", path, false));
+      if (field.multiple && field.type != FieldType::kEnum) {
+        return r_.Fail(Reader::At(path, "multiple"), "is only for enum fields");
+      }
       field.pattern = TRY(r_.String(*f, "pattern", path, false));
       field.pattern_message = TRY(r_.LabelsOf(*f, "pattern_message", path, false));
       if (!field.pattern.empty()) {
@@ -452,8 +457,13 @@ class DefinitionParser {
     const FieldDef* field = def.FindField(name);
     if (field == nullptr) return r_.Fail(where, fmt::format("\"{}\" is not a field", name));
     if (types.size() != 0 && std::find(types.begin(), types.end(), field->type) == types.end()) {
-      return r_.Fail(where, fmt::format("\"{}\" is a {} field, not a unit or units field", name,
-                                        FieldTypeName(field->type)));
+      std::string wanted;
+      for (FieldType type : types) {
+        if (!wanted.empty()) wanted += " or ";
+        wanted += FieldTypeName(type);
+      }
+      return r_.Fail(where, fmt::format("\"{}\" is a {} field, not a {} field", name,
+                                        FieldTypeName(field->type), wanted));
     }
     return core::Ok();
   }
@@ -463,7 +473,7 @@ class DefinitionParser {
     const json::object* e = TRY(r_.Object(v, path));
     TRY(r_.Keys(*e, path,
                 {"type", "kind", "for_each", "map", "set", "relation", "units_from", "actor_unit",
-                 "unit_type"}));
+                 "unit_type", "units_matching"}));
     EffectDef effect;
     const std::string type = TRY(r_.String(*e, "type", path, true));
     if (type == "open_matter") {
@@ -519,11 +529,33 @@ class DefinitionParser {
     effect.units.actor_unit = TRY(r_.Bool(*e, "actor_unit", path, false));
     effect.units.field = TRY(r_.String(*e, "units_from", path, false));
     effect.units.unit_type = TRY(r_.String(*e, "unit_type", path, false));
+    if (const json::value* matching = e->if_contains("units_matching")) {
+      const std::string where = Reader::At(path, "units_matching");
+      const json::object* m = TRY(r_.Object(*matching, where));
+      TRY(r_.Keys(*m, where, {"unit_types_from", "region_from"}));
+      effect.units.matching = true;
+      effect.units.types_field = TRY(r_.String(*m, "unit_types_from", where, false));
+      effect.units.region_field = TRY(r_.String(*m, "region_from", where, false));
+      if (!effect.units.types_field.empty()) {
+        const std::string at = Reader::At(where, "unit_types_from");
+        const FieldDef* field = def.FindField(effect.units.types_field);
+        if (field == nullptr || field->type != FieldType::kEnum || field->dict != "unit_types") {
+          return r_.Fail(at, fmt::format("\"{}\" is not an enum field of the unit_types dictionary",
+                                         effect.units.types_field));
+        }
+      }
+      if (!effect.units.region_field.empty()) {
+        TRY(CheckFieldName(def, effect.units.region_field, Reader::At(where, "region_from"),
+                           {FieldType::kRegion}));
+      }
+    }
     const int selectors = (effect.units.actor_unit ? 1 : 0) + (effect.units.field.empty() ? 0 : 1) +
-                          (effect.units.unit_type.empty() ? 0 : 1);
+                          (effect.units.unit_type.empty() ? 0 : 1) +
+                          (effect.units.matching ? 1 : 0);
     if (selectors != 1) {
       return r_.Fail(path,
-                     "must name its units by exactly one of actor_unit, units_from, unit_type");
+                     "must name its units by exactly one of actor_unit, units_from, unit_type, "
+                     "units_matching");
     }
     if (!effect.units.field.empty()) {
       TRY(CheckFieldName(def, effect.units.field, Reader::At(path, "units_from"),

@@ -12,10 +12,10 @@ using testing::Shipped;
 
 TEST(ShippedDefinitionsTest, LoadAndCoverTheFirstProcedures) {
   const Registry& registry = Shipped::Get().registry;
-  ASSERT_EQ(registry.definitions().size(), 3u);
-  EXPECT_EQ(registry.definitions()[0].kind, "clue");
-  EXPECT_EQ(registry.definitions()[1].kind, "criminal_transfer");
-  EXPECT_EQ(registry.definitions()[2].kind, "transfer");
+  std::vector<std::string> kinds;
+  for (const Definition& def : registry.definitions()) kinds.push_back(def.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"clue", "consultation", "criminal_transfer", "meeting",
+                                             "meeting_item", "notice", "transfer"}));
   const Definition* transfer = registry.Find("transfer");
   ASSERT_NE(transfer, nullptr);
   EXPECT_EQ(transfer->labels.zh, "线索移送");
@@ -222,6 +222,41 @@ TEST(RegistryLoadTest, RejectsEffectsNamingUnknownKindsOrFields) {
             }),
             "workflows/mini.json: actions[0].effects[1].units_from \"note\" is a text field, not a "
             "unit or units field");
+}
+
+TEST(RegistryLoadTest, AllowsMultipleOnlyOnEnumsAndChecksUnitsMatching) {
+  EXPECT_EQ(LoadError([](auto& d) { d["fields"].as_array()[0].as_object()["multiple"] = true; }),
+            "workflows/mini.json: fields[0].multiple is only for enum fields");
+  EXPECT_EQ(LoadError([](auto& d) { d["fields"].as_array()[1].as_object()["transient"] = "yes"; }),
+            "workflows/mini.json: fields[1].transient must be true or false");
+  auto matching = [](json::object& d) -> json::object& {
+    json::object& effect = Action(d)["effects"].as_array()[1].as_object();
+    effect.erase("units_from");
+    return effect;
+  };
+  EXPECT_EQ(LoadError([&](auto& d) {
+              matching(d)["units_matching"] = json::object{{"unit_types_from", "source"}};
+            }),
+            "workflows/mini.json: actions[0].effects[1].units_matching.unit_types_from \"source\" "
+            "is not an enum field of the unit_types dictionary");
+  EXPECT_EQ(LoadError([&](auto& d) {
+              matching(d)["units_matching"] = json::object{{"region_from", "note"}};
+            }),
+            "workflows/mini.json: actions[0].effects[1].units_matching.region_from \"note\" is a "
+            "text field, not a region field");
+  EXPECT_EQ(LoadError([&](auto& d) {
+              matching(d)["units_matching"] = json::object{{"everyone", true}};
+            }),
+            "workflows/mini.json: actions[0].effects[1].units_matching has unknown key "
+            "\"everyone\"");
+  EXPECT_EQ(LoadError([&](auto& d) {
+              json::object& effect = matching(d);
+              effect["units_matching"] = json::object{};
+              effect["actor_unit"] = true;
+            }),
+            "workflows/mini.json: actions[0].effects[1] must name its units by exactly one of "
+            "actor_unit, units_from, unit_type, units_matching");
+  EXPECT_EQ(LoadError([&](auto& d) { matching(d)["units_matching"] = json::object{}; }), "ok");
 }
 
 TEST(RegistryLoadTest, RejectsAKindThatDoesNotMatchItsFile) {

@@ -24,6 +24,8 @@ json::object FieldJson(const FieldDef& f) {
   if (f.min_items) o["min_items"] = *f.min_items;
   if (f.max_items) o["max_items"] = *f.max_items;
   if (f.integer) o["integer"] = true;
+  if (f.multiple) o["multiple"] = true;
+  if (f.transient) o["transient"] = true;
   if (!f.pattern.empty()) {
     o["pattern"] = f.pattern;
     if (!f.pattern_message.zh.empty()) o["pattern_message"] = LabelsJson(f.pattern_message);

@@ -71,8 +71,19 @@ TEST(SerializeTest, RoundTripsThroughTextUnchanged) {
   const json::value back = json::parse(text);
   EXPECT_EQ(back, json::value(out));
   EXPECT_EQ(json::serialize(back), text);
-  ASSERT_EQ(back.at("workflows").as_array().size(), 3u);
-  EXPECT_EQ(back.at("workflows").as_array()[1].at("kind"), json::value("criminal_transfer"));
+  ASSERT_EQ(back.at("workflows").as_array().size(), 7u);
+  EXPECT_EQ(back.at("workflows").as_array()[2].at("kind"), json::value("criminal_transfer"));
+  // The notice's audience types: several values of a dictionary, marked so.
+  const json::value& notice = back.at("workflows").as_array()[5];
+  ASSERT_EQ(notice.at("kind"), json::value("notice"));
+  for (const json::value& field : notice.at("fields").as_array()) {
+    if (field.at("name") == json::value("audience_types")) {
+      EXPECT_EQ(field.at("multiple"), json::value(true));
+    }
+    if (field.at("name") == json::value("read_note")) {
+      EXPECT_EQ(field.at("transient"), json::value(true));
+    }
+  }
 }
 
 }  // namespace

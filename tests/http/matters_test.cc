@@ -104,7 +104,7 @@ TEST_F(MattersTest, CriminalTransferRunsFromClueToFilingSupervision) {
   // The definitions the UI renders.
   Reply workflows = officer->Get("/api/v1/workflows");
   ASSERT_EQ(workflows.status, 200u) << workflows;
-  EXPECT_EQ(workflows.json().at("workflows").as_array().size(), 3u);
+  EXPECT_EQ(workflows.json().at("workflows").as_array().size(), 7u);
 
   // The ecology bureau records a clue about a person, with a photo.
   const std::int64_t photo = UploadPhoto(*officer);
