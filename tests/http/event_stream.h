@@ -78,6 +78,11 @@ class EventStream {
     return out;
   }
 
+  // True once the server closed the stream (reads until then, 20 s at most).
+  bool WaitForClose() {
+    WaitFor("\x01never sent");
+    return closed_;
+  }
   const std::string& received() const { return received_; }
 
  private:

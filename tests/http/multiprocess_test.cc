@@ -3,12 +3,8 @@
 // concurrent clients on both make changes; afterwards the record is one
 // gap-free sequence holding every acknowledged change, and it verifies.
 // Runs only when LVYUAN_TEST_PG_URL is set.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "event_stream.h"
 #include "harness.h"
 
 namespace lvyuan::http_test {
@@ -51,63 +48,6 @@ std::vector<std::vector<std::string>> QueryDatabase(const std::string& url,
   }
   return rows;
 }
-
-// Reads a GET /api/v1/stream response as it arrives, over a socket of its own.
-class EventStreamReader {
- public:
-  EventStreamReader(unsigned short port, const std::string& cookie) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-      throw std::runtime_error("cannot connect to the stream");
-    }
-    const std::string request =
-        "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-        "\r\nAccept: text/event-stream\r\n" + "Cookie: __Host-lvyuan=" + cookie + "\r\n\r\n";
-    if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
-        static_cast<ssize_t>(request.size())) {
-      throw std::runtime_error("cannot send the stream request");
-    }
-  }
-  ~EventStreamReader() { ::close(fd_); }
-  EventStreamReader(const EventStreamReader&) = delete;
-  EventStreamReader& operator=(const EventStreamReader&) = delete;
-
-  // Reads until `text` has arrived (true) or 20 s passed or the server
-  // closed the stream (false).
-  bool WaitFor(std::string_view text) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (received_.find(text) == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || closed_) return false;
-      pollfd readable{.fd = fd_, .events = POLLIN, .revents = 0};
-      if (::poll(&readable, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buffer[4096];
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n <= 0) {
-        closed_ = true;
-      } else {
-        received_.append(buffer, static_cast<std::size_t>(n));
-      }
-    }
-    return true;
-  }
-  // True once the server closed the stream (reads until then, 20 s at most).
-  bool WaitForClose() {
-    WaitFor("\x01never sent");
-    return closed_;
-  }
-  const std::string& received() const { return received_; }
-
- private:
-  int fd_ = -1;
-  std::string received_;
-  bool closed_ = false;
-};
 
 // How many lines of a server's stderr contain `text`.
 std::size_t CountLines(const std::string& log, std::string_view text) {
@@ -302,7 +242,7 @@ TEST_F(MultiprocessTest, LogoutOnOneServerEndsTheSessionAndItsStreamOnTheOther) 
   ASSERT_EQ(on_second.Get("/api/v1/me").status, 200u);
   ASSERT_EQ(on_second.Get("/api/v1/me").status, 200u);
 
-  EventStreamReader stream(second->port(), cookie);
+  EventStream stream(second->port(), cookie);
   ASSERT_TRUE(stream.WaitFor("\r\n\r\n")) << stream.received();
   ASSERT_TRUE(stream.received().starts_with("HTTP/1.1 200")) << stream.received();
   EXPECT_NE(stream.received().find("text/event-stream"), std::string::npos) << stream.received();

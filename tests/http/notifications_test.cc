@@ -13,6 +13,7 @@
 
 #include "event_stream.h"
 #include "harness.h"
+#include "matter_support.h"
 
 namespace lvyuan::http_test {
 namespace {
@@ -22,26 +23,7 @@ namespace json = boost::json;
 constexpr std::string_view kPolice = "湖州市公安局";
 
 std::unique_ptr<Client> SignIn(unsigned short port, std::string_view username) {
-  auto client = std::make_unique<Client>(port);
-  Reply reply = client->Login(username, kDemoPassword);
-  if (reply.status != 200) throw std::runtime_error(std::string(username) + ": " + reply.body);
-  return client;
-}
-
-std::int64_t UploadPhoto(Client& client) {
-  json::object open{{"filename", "排污口.png"},
-                    {"size", 64},
-                    {"source", "on_site_capture"},
-                    {"captured_at", "2026-01-15T02:30:00Z"},
-                    {"captured_by", "杨执法"}};
-  Reply opened = client.Post("/api/v1/uploads", open);
-  if (opened.status != 201) throw std::runtime_error("open upload: " + opened.body);
-  std::string png = "\x89PNG\r\n\x1a\n";
-  while (png.size() < 64) png.push_back(static_cast<char>('a' + png.size() % 26));
-  Reply put = client.Send("PUT", "/api/v1/uploads/" + AsString(opened.json().at("id")), png,
-                          "application/octet-stream");
-  if (put.status != 201) throw std::runtime_error("upload: " + put.body);
-  return AsInt(put.json().at("id"));
+  return SignInDemoUser(port, username);
 }
 
 // The ecology officer records a clue and transfers it to the police as a
