@@ -49,18 +49,6 @@ std::string StringField(const json::object& fields, std::string_view name) {
   return {};
 }
 
-std::vector<std::int64_t> IdsIn(const json::value* v) {
-  std::vector<std::int64_t> out;
-  if (v == nullptr) return out;
-  if (v->is_int64()) out.push_back(v->as_int64());
-  if (const json::array* list = v->if_array()) {
-    for (const json::value& item : *list) {
-      if (item.is_int64()) out.push_back(item.as_int64());
-    }
-  }
-  return out;
-}
-
 // The record refuses floating-point numbers (canonical.h): a geo point's
 // degrees are kept there as their shortest decimal text.
 json::value ForRecord(const json::value& v) {
@@ -478,7 +466,7 @@ Status Matters::Perform(store::Conn& conn, store::Outbox* outbox, const Acting& 
     const workflow::FieldDef* field = def.FindField(change.name);
     if (field == nullptr) continue;
     if (field->type == FieldType::kUnit || field->type == FieldType::kUnits) {
-      for (std::int64_t id : IdsIn(&change.after)) {
+      for (std::int64_t id : workflow::IdsOf(&change.after)) {
         auto unit = TRY(store::FindUnit(conn, id));
         if (!unit || !unit->enabled) {
           return core::InvalidArgument(field->labels.zh + "不存在或已停用", field->name);
@@ -486,8 +474,8 @@ Status Matters::Perform(store::Conn& conn, store::Outbox* outbox, const Acting& 
       }
     }
     if (field->type != FieldType::kFiles) continue;
-    const auto before = IdsIn(&change.before);
-    for (std::int64_t id : IdsIn(&change.after)) {
+    const auto before = workflow::IdsOf(&change.before);
+    for (std::int64_t id : workflow::IdsOf(&change.after)) {
       if (std::find(before.begin(), before.end(), id) != before.end()) continue;
       auto evidence = TRY(store::FindEvidence(conn, id));
       if (!evidence || (check_files && evidence->unit_id != acting.unit.id)) {

@@ -347,6 +347,18 @@ Result<Plan> PlanCommon(const Definition& def, const ActionDef& action,
 
 }  // namespace
 
+std::vector<std::int64_t> IdsOf(const json::value* value) {
+  std::vector<std::int64_t> out;
+  if (value == nullptr) return out;
+  if (value->is_int64()) out.push_back(value->as_int64());
+  if (const json::array* list = value->if_array()) {
+    for (const json::value& item : *list) {
+      if (item.is_int64()) out.push_back(item.as_int64());
+    }
+  }
+  return out;
+}
+
 Result<json::value> ValidateValue(const Definition& def, const FieldDef& field,
                                   const json::value& value) {
   if (value.is_null()) return json::value();

@@ -70,6 +70,10 @@ struct GuardContext {
 Result<boost::json::object> ValidateFields(const Definition& def, const ActionDef& form,
                                            const boost::json::value& input);
 
+// The ids a normalized unit, units or files value holds (one id or a list of
+// them), in order; empty for a null pointer or any other value.
+std::vector<std::int64_t> IdsOf(const boost::json::value* value);
+
 // Checks one value against one field (as ValidateFields does for each key).
 Result<boost::json::value> ValidateValue(const Definition& def, const FieldDef& field,
                                          const boost::json::value& value);

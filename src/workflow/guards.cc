@@ -11,16 +11,7 @@ namespace {
 namespace json = boost::json;
 
 std::vector<std::int64_t> Ids(const json::object& fields, std::string_view name) {
-  std::vector<std::int64_t> out;
-  const json::value* v = fields.if_contains(name);
-  if (v == nullptr) return out;
-  if (v->is_int64()) out.push_back(v->as_int64());
-  if (const json::array* list = v->if_array()) {
-    for (const json::value& item : *list) {
-      if (item.is_int64()) out.push_back(item.as_int64());
-    }
-  }
-  return out;
+  return IdsOf(fields.if_contains(name));
 }
 
 Status HasAttachment(const GuardContext& c) {
@@ -42,7 +33,9 @@ Status ReasonGiven(const GuardContext& c) {
   return core::FailedPrecondition("请说明理由", "reason");
 }
 
-Status NotOwnUnit(const GuardContext& c) {
+// Refuses, naming the field, when a unit field of the action's form picks the
+// acting unit itself.
+Status RefuseActingUnitIn(const GuardContext& c, const char* message) {
   for (const std::string& name : c.action.fields) {
     const FieldDef* field = c.definition.FindField(name);
     if (field == nullptr || (field->type != FieldType::kUnit && field->type != FieldType::kUnits)) {
@@ -50,25 +43,15 @@ Status NotOwnUnit(const GuardContext& c) {
     }
     const auto ids = Ids(c.input, name);
     if (std::find(ids.begin(), ids.end(), c.actor.unit_id) != ids.end()) {
-      return core::FailedPrecondition("不能移送给本单位", name);
+      return core::FailedPrecondition(message, name);
     }
   }
   return core::Ok();
 }
 
-Status NotInvitingOwnUnit(const GuardContext& c) {
-  for (const std::string& name : c.action.fields) {
-    const FieldDef* field = c.definition.FindField(name);
-    if (field == nullptr || (field->type != FieldType::kUnit && field->type != FieldType::kUnits)) {
-      continue;
-    }
-    const auto ids = Ids(c.input, name);
-    if (std::find(ids.begin(), ids.end(), c.actor.unit_id) != ids.end()) {
-      return core::FailedPrecondition("不能选择本单位", name);
-    }
-  }
-  return core::Ok();
-}
+Status NotOwnUnit(const GuardContext& c) { return RefuseActingUnitIn(c, "不能移送给本单位"); }
+
+Status NotInvitingOwnUnit(const GuardContext& c) { return RefuseActingUnitIn(c, "不能选择本单位"); }
 
 Status RecipientsNotCopied(const GuardContext& c) {
   auto recipients = Ids(c.fields, "recipients");
