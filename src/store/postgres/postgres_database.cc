@@ -215,6 +215,21 @@ std::string FirstKeyword(std::string_view sql) {
   return word;
 }
 
+// True for a statement that would end or split the transaction a callback
+// runs in (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, PREPARE TRANSACTION,
+// ...): the backend owns those.
+bool IsTransactionControl(std::string_view sql) {
+  const std::string keyword = FirstKeyword(sql);
+  if (keyword == "BEGIN" || keyword == "START" || keyword == "COMMIT" || keyword == "END" ||
+      keyword == "ROLLBACK" || keyword == "ABORT" || keyword == "SAVEPOINT" ||
+      keyword == "RELEASE") {
+    return true;
+  }
+  if (keyword != "PREPARE") return false;
+  const std::size_t at = sql.find_first_of("Pp");
+  return FirstKeyword(sql.substr(at + keyword.size())) == "TRANSACTION";
+}
+
 }  // namespace
 
 std::string RewritePlaceholders(std::string_view sql, std::span<const std::string_view> casts,
@@ -435,6 +450,7 @@ class PgConn final : public Conn {
 
   Result<std::int64_t> Exec(std::string_view sql, std::span<const Value> params) override {
     if (first_error_) return RefuseAfterFailure();
+    TRY(RefuseTransactionControl(sql));
     Result<pqxx::result> result = connection_.Run(tx_, sql, params);
     if (!result.ok()) {
       first_error_ = result.error();
@@ -446,6 +462,7 @@ class PgConn final : public Conn {
 
   Result<std::vector<Row>> Query(std::string_view sql, std::span<const Value> params) override {
     if (first_error_) return RefuseAfterFailure();
+    TRY(RefuseTransactionControl(sql));
     Result<pqxx::result> result = connection_.Run(tx_, sql, params);
     if (!result.ok()) {
       first_error_ = result.error();
@@ -468,6 +485,7 @@ class PgConn final : public Conn {
   Status QueryEach(std::string_view sql, std::span<const Value> params,
                    const RowCallback& fn) override {
     if (first_error_) return RefuseAfterFailure();
+    TRY(RefuseTransactionControl(sql));
     Result<pqxx::result> result = connection_.Run(tx_, sql, params);
     if (!result.ok()) {
       first_error_ = result.error();
@@ -507,6 +525,7 @@ class PgConn final : public Conn {
   // A script of several statements (migrations), simple protocol.
   Status ExecScript(const std::string& script) {
     if (first_error_) return RefuseAfterFailure();
+    TRY(RefuseTransactionControl(script));
     Status status = connection_.RunScript(tx_, script);
     if (!status.ok()) first_error_ = status.error();
     return status;
@@ -518,6 +537,15 @@ class PgConn final : public Conn {
   Error RefuseAfterFailure() const {
     return core::FailedPrecondition("本事务中先前的语句已失败，事务将回滚：" +
                                     first_error_->message);
+  }
+
+  // Fails the callback, as a failed statement does.
+  Status RefuseTransactionControl(std::string_view sql) {
+    if (!IsTransactionControl(sql)) return core::Ok();
+    first_error_ = core::FailedPrecondition(
+        "事务回调中不能执行事务控制语句（BEGIN、COMMIT、ROLLBACK、SAVEPOINT 等）：" +
+        FirstKeyword(sql));
+    return *first_error_;
   }
 
   Connection& connection_;
@@ -549,6 +577,38 @@ Result<int> RecordedVersion(Conn& conn) {
       TRY(conn.QueryOne("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
   return row ? static_cast<int>(row->Int(0)) : 0;
 }
+
+// The BEGIN of a write transaction: READ COMMITTED and the writer lock.
+std::string BeginWrite() {
+  return "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
+         std::to_string(PostgresDatabase::kWriterLockKey) + ")";
+}
+
+// True when the last failure of a write transaction's connection says the
+// server is read-only (a standby after a failover, or one being demoted).
+// During recovery BEGIN's advisory lock is refused with 55000, a write with
+// 25006.
+bool RefusedAsReadOnly(const Connection& connection, bool in_begin) {
+  const std::string& state = connection.last_sqlstate();
+  return state == "25006" || (in_begin && (state == "55000" || state == "0A000"));
+}
+
+// Drops the connection so the next Write connects to the new primary.
+Error ReadOnlyError(Connection& connection, const Error& cause) {
+  connection.MarkBroken();
+  return core::Unavailable("PostgreSQL 服务器已变为只读（主备切换中），本次写入未执行：" +
+                           cause.message);
+}
+
+// Between two callbacks of a batch: checks the callback's deferred
+// constraints in an inner savepoint that is then rolled back (so the
+// constraint modes and the pending checks stay as they were and the COMMIT
+// checks again), then releases the callback's savepoint.
+constexpr std::string_view kReleaseCallback =
+    "SAVEPOINT lvyuan_check; SET CONSTRAINTS ALL IMMEDIATE; ROLLBACK TO lvyuan_check; "
+    "RELEASE lvyuan_check; RELEASE lvyuan_write";
+constexpr std::string_view kUndoCallback = "ROLLBACK TO lvyuan_write; RELEASE lvyuan_write";
+constexpr std::string_view kNextSavepoint = "; SAVEPOINT lvyuan_write";
 
 Error NewerSchemaError(int recorded, int highest_known) {
   return core::FailedPrecondition("数据库结构版本为 " + std::to_string(recorded) +
@@ -619,6 +679,7 @@ Result<std::unique_ptr<PostgresDatabase>> PostgresDatabase::Open(std::string url
 PostgresDatabase::PostgresDatabase(Token, std::string url, const OpenOptions& options)
     : url_(std::move(url)),
       lock_timeout_ms_(std::max(0, options.busy_timeout_ms)),
+      max_batch_(std::max(1, options.group_commit_max_batch)),
       writers_(*this, url_, 1, /*writer=*/true),
       readers_(*this, url_, static_cast<std::size_t>(std::max(1, options.reader_pool_size)),
                /*writer=*/false) {
@@ -722,36 +783,24 @@ Status PostgresDatabase::RunTransaction(TransactionKind kind, Pool& pool,
   }
   const std::string begin =
       kind == TransactionKind::kWrite
-          ? "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
-                std::to_string(kWriterLockKey) + ")"
+          ? BeginWrite()
           // The snapshot is taken by the first statement: take it now.
           : std::string("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1");
   auto rollback = [&] {
     if (!connection->broken()) (void)connection->RunScript(*tx, "ROLLBACK");
   };
-  // A Write refused because the server is read-only (a standby after a
-  // failover, or one being demoted): drop the connection so the next Write
-  // connects to the new primary. During recovery BEGIN's advisory lock is
-  // refused with 55000, a write with 25006.
   auto server_read_only = [&](bool in_begin) {
-    if (kind != TransactionKind::kWrite) return false;
-    const std::string& state = connection->last_sqlstate();
-    return state == "25006" || (in_begin && (state == "55000" || state == "0A000"));
-  };
-  auto read_only_error = [&](const Error& cause) {
-    connection->MarkBroken();
-    return core::Unavailable("PostgreSQL 服务器已变为只读（主备切换中），本次写入未执行：" +
-                             cause.message);
+    return kind == TransactionKind::kWrite && RefusedAsReadOnly(*connection, in_begin);
   };
   if (Status status = connection->RunScript(*tx, begin); !status.ok()) {
-    if (server_read_only(/*in_begin=*/true)) return read_only_error(status.error());
+    if (server_read_only(/*in_begin=*/true)) return ReadOnlyError(*connection, status.error());
     rollback();
     return status;
   }
   PgConn conn(*connection, *tx);
   Status result = RunCallback(conn, [&fn](PgConn& c) { return fn(c); });
   if (!result.ok()) {
-    if (server_read_only(/*in_begin=*/false)) return read_only_error(result.error());
+    if (server_read_only(/*in_begin=*/false)) return ReadOnlyError(*connection, result.error());
     rollback();
     return result;
   }
@@ -763,7 +812,177 @@ Status PostgresDatabase::RunTransaction(TransactionKind kind, Pool& pool,
 }
 
 Status PostgresDatabase::Write(const std::function<Status(Conn&)>& fn) {
-  return RunTransaction(TransactionKind::kWrite, writers_, fn);
+  if (IsActiveOnThisThread(this)) return NestedTransactionError();
+  if (max_batch_ == 1) {
+    writes_.fetch_add(1, std::memory_order_relaxed);
+    transactions_.fetch_add(1, std::memory_order_relaxed);
+    return RunTransaction(TransactionKind::kWrite, writers_, fn);
+  }
+
+  PendingWrite self(fn);
+  std::unique_lock lock(queue_mutex_);
+  queue_.push_back(&self);
+  self.wakeup.wait(lock, [&] { return self.done || queue_.front() == &self; });
+  if (self.done) return std::move(self.result);
+
+  // This call leads: its own callback first, then the others queued behind
+  // it, including those that arrive while the batch runs (see RunBatch).
+  const bool alone = queue_.size() == 1;
+  lock.unlock();
+  std::size_t size = 1;
+  if (alone) {
+    writes_.fetch_add(1, std::memory_order_relaxed);
+    transactions_.fetch_add(1, std::memory_order_relaxed);
+    self.result = RunTransaction(TransactionKind::kWrite, writers_, fn);
+  } else {
+    size = RunBatch();
+  }
+  lock.lock();
+  for (std::size_t i = 0; i < size; ++i) {
+    PendingWrite* write = queue_.front();
+    queue_.pop_front();
+    if (write == &self) continue;
+    write->done = true;
+    // Under the lock, so the caller cannot return and destroy it before this.
+    write->wakeup.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->wakeup.notify_one();
+  return std::move(self.result);
+}
+
+PostgresDatabase::PendingWrite* PostgresDatabase::QueuedWrite(std::size_t position) {
+  if (position >= static_cast<std::size_t>(max_batch_)) return nullptr;
+  std::lock_guard lock(queue_mutex_);
+  return position < queue_.size() ? queue_[position] : nullptr;
+}
+
+std::size_t PostgresDatabase::RunBatch() {
+  ActiveGuard active(this);
+  PendingWrite& leader = *QueuedWrite(0);
+  writes_.fetch_add(1, std::memory_order_relaxed);
+  transactions_.fetch_add(1, std::memory_order_relaxed);
+  Result<std::unique_ptr<Connection>> checked_out = writers_.CheckOut();
+  if (!checked_out.ok()) {
+    // The writes queued behind the leader are left to the next one.
+    leader.result = checked_out.error();
+    return 1;
+  }
+  std::unique_ptr<Connection> connection = std::move(checked_out).value();
+  struct Return {
+    Pool& pool;
+    std::unique_ptr<Connection>& connection;
+    ~Return() { pool.Return(std::move(connection)); }
+  } give_back{writers_, connection};
+  connection->ForgetSqlState();
+  std::optional<pqxx::nontransaction> tx;
+  try {
+    tx.emplace(connection->raw());
+  } catch (...) {
+    leader.result = connection->MapCurrentException();
+    return 1;
+  }
+  auto rollback = [&] {
+    if (!connection->broken()) (void)connection->RunScript(*tx, "ROLLBACK");
+  };
+  if (Status begun = connection->RunScript(*tx, BeginWrite() + std::string(kNextSavepoint));
+      !begun.ok()) {
+    leader.result = RefusedAsReadOnly(*connection, /*in_begin=*/true)
+                        ? ReadOnlyError(*connection, begun.error())
+                        : begun.error();
+    rollback();
+    return 1;
+  }
+
+  // The callbacks that succeeded, awaiting the COMMIT.
+  std::vector<PendingWrite*> held;
+  // Ends the batch without committing: the held callbacks get error. The rest
+  // of the queue is left to the next leader, on a fresh connection when this
+  // one is broken.
+  auto give_up = [&](const Error& error) {
+    rollback();
+    for (PendingWrite* write : held) write->result = error;
+  };
+  auto lost = [&](const Error& cause) {
+    return core::Unavailable("数据库连接已断开，同批写入未提交：" + cause.message);
+  };
+
+  std::size_t taken = 0;
+  bool savepoint_open = true;  // the SAVEPOINT of the next callback has been sent
+  for (PendingWrite* next = QueuedWrite(0); next != nullptr; next = QueuedWrite(taken)) {
+    PendingWrite& write = *next;
+    if (taken++ > 0) writes_.fetch_add(1, std::memory_order_relaxed);
+    connection->ForgetSqlState();
+    if (!savepoint_open) {
+      if (Status savepoint = connection->RunScript(*tx, "SAVEPOINT lvyuan_write");
+          !savepoint.ok()) {
+        write.result = savepoint.error();
+        give_up(connection->broken() ? lost(savepoint.error()) : savepoint.error());
+        return taken;
+      }
+    }
+    PgConn conn(*connection, *tx);
+    Status result = RunCallback(conn, [&write](PgConn& c) { return write.fn(c); });
+    if (!result.ok() && RefusedAsReadOnly(*connection, /*in_begin=*/false)) {
+      write.result = ReadOnlyError(*connection, result.error());
+      give_up(write.result.error());
+      return taken;
+    }
+    if (connection->broken()) {
+      write.result =
+          result.ok() ? Status(core::Unavailable("数据库连接已断开")) : std::move(result);
+      give_up(lost(write.result.error()));
+      return taken;
+    }
+    // Whether the next callback's SAVEPOINT can travel with this one's end.
+    const bool more = QueuedWrite(taken) != nullptr;
+    const std::string_view after = more ? kNextSavepoint : std::string_view();
+    if (result.ok()) {
+      Status released =
+          connection->RunScript(*tx, std::string(kReleaseCallback) + std::string(after));
+      if (released.ok()) {
+        held.push_back(&write);
+        savepoint_open = more;
+        continue;
+      }
+      // An unresolved deferred constraint: this callback alone is undone.
+      result = std::move(released);
+    }
+    write.result = std::move(result);
+    if (connection->broken()) {
+      give_up(lost(write.result.error()));
+      return taken;
+    }
+    if (Status undone = connection->RunScript(*tx, std::string(kUndoCallback) + std::string(after));
+        !undone.ok()) {
+      // The savepoint is gone: the transaction is not as the batch left it.
+      connection->MarkBroken();
+      give_up(
+          core::Internal("同批写入的事务状态异常，本次写入的结果未知：" + undone.error().message));
+      return taken;
+    }
+    savepoint_open = more;
+  }
+
+  if (held.empty()) {
+    rollback();
+    return taken;
+  }
+  if (Status commit = connection->RunScript(*tx, "COMMIT"); !commit.ok()) {
+    give_up(commit.error());
+    return taken;
+  }
+  for (PendingWrite* write : held) write->result = core::Ok();
+  return taken;
+}
+
+PostgresDatabase::WriteCounters PostgresDatabase::write_counters() const {
+  return {.writes = writes_.load(std::memory_order_relaxed),
+          .transactions = transactions_.load(std::memory_order_relaxed)};
+}
+
+std::size_t PostgresDatabase::queued_writes() const {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
 }
 
 Status PostgresDatabase::Read(const std::function<Status(Conn&)>& fn) {

@@ -8,13 +8,38 @@
 // the next call connects afresh. Nothing is retried behind the caller's back,
 // so a write is never applied twice.
 //
-// Write: one transaction per call (PostgreSQL batches concurrent commits in
-// its WAL itself), READ COMMITTED. Writers are serialised: inside the process
-// by the writer pool (one connection), across processes by a transaction-level
-// advisory lock (kWriterLockKey) taken right after BEGIN, so a callback that
-// reads and then writes (the record's next sequence number) sees every earlier
-// commit, as on SQLite. Waiting for that lock longer than busy_timeout_ms
-// answers Unavailable.
+// Write: READ COMMITTED transactions. Writers are serialised: inside the
+// process by the writer pool (one connection), across processes by a
+// transaction-level advisory lock (kWriterLockKey) taken right after BEGIN,
+// so a callback that reads and then writes (the record's next sequence
+// number) sees every earlier commit, as on SQLite. Waiting for that lock
+// longer than busy_timeout_ms answers Unavailable.
+//
+// Group commit (OpenOptions::group_commit_max_batch), as on SQLite: Write
+// calls queue up; the one at the front is the leader and runs queued
+// callbacks (its own first) one after another in one transaction, under one
+// hold of the advisory lock, each between SAVEPOINT and RELEASE (ROLLBACK TO
+// when it fails), then COMMITs once and wakes their callers, who meanwhile
+// block. The batch takes the calls queued behind the leader in order,
+// including those that arrive while it runs, until none is waiting or
+// group_commit_max_batch have run; it never waits for company. A leader with
+// nobody queued behind it runs a plain transaction without savepoints; a
+// bound of 1 turns the queue off. The SAVEPOINT of the next callback travels
+// with the RELEASE of the one before (one round trip between callbacks).
+// Before its RELEASE, a callback's deferred constraints are checked (SET
+// CONSTRAINTS ALL IMMEDIATE inside an inner savepoint that is then rolled
+// back, so the modes stay as they were), so an unresolved deferred foreign
+// key fails that callback alone instead of the shared COMMIT. pg_notify of a
+// callback that is rolled back to its savepoint is dropped with it; the
+// others' are sent at the COMMIT (PostgreSQL folds identical channel and
+// payload pairs of one transaction into one message, so two callbacks of a
+// batch publishing the very same text are heard once). When the shared
+// COMMIT fails, or the link breaks or the server turns read-only during a
+// batch, every callback held for that commit gets the error and nothing of
+// theirs is kept; the rest of the queue is left to the next leader, which
+// connects afresh. A callback may not end the transaction: transaction
+// control statements (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ...) are
+// refused with FailedPrecondition in every callback, Write or Read.
 //
 // Read: BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY and the snapshot is
 // taken at once, so a Read sees the database as it was when it began.
@@ -69,6 +94,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -186,6 +212,18 @@ class PostgresDatabase final : public Database {
   // ReadMayLag calls that ran on the primary although replicas are
   // configured (none answered), for tests and metrics. Thread-safe.
   std::int64_t replica_fallbacks() const;
+  // The most Write callbacks one transaction holds (at least 1).
+  int max_batch() const { return max_batch_; }
+  // Counters since Open, for metrics and tests. Thread-safe; each value is
+  // read on its own, so a pair may be from slightly different moments.
+  struct WriteCounters {
+    std::int64_t writes = 0;        // Write calls whose callback was run
+    std::int64_t transactions = 0;  // write transactions begun for them
+  };
+  WriteCounters write_counters() const;
+  // Write calls queued right now, including the batch being run (0 with a
+  // bound of 1). Thread-safe.
+  std::size_t queued_writes() const;
 
  private:
   // A pool of connections of one kind, connecting lazily up to its size.
@@ -220,6 +258,15 @@ class PostgresDatabase final : public Database {
   };
 
   enum class TransactionKind { kWrite, kRead };
+  // One Write waiting in the queue or being run; lives on its caller's stack.
+  struct PendingWrite {
+    explicit PendingWrite(const std::function<Status(Conn&)>& callback) : fn(callback) {}
+    const std::function<Status(Conn&)>& fn;
+    // Written by the leader before it sets done; read by the caller after.
+    Status result;
+    bool done = false;               // guarded by queue_mutex_
+    std::condition_variable wakeup;  // signalled when done or at the front
+  };
 
   // A new connection to url with the session settings. writer: one that
   // lands on a read-only server is closed and the connect tried again.
@@ -227,12 +274,27 @@ class PostgresDatabase final : public Database {
   // Checks a connection out of pool, runs fn inside a transaction of kind,
   // and gives the connection back.
   Status RunTransaction(TransactionKind kind, Pool& pool, const std::function<Status(Conn&)>& fn);
+  // Run by the leader, the front of the queue: sets the results of the
+  // writes it ran (queue positions 0, 1, ... as one transaction for as long
+  // as another write is queued, up to max_batch_) and returns how many there
+  // were.
+  std::size_t RunBatch();
+  // The write at that queue position, or null when there is none (yet) or the
+  // position is max_batch_ or beyond. Takes queue_mutex_.
+  PendingWrite* QueuedWrite(std::size_t position);
 
   const std::string url_;
   const int lock_timeout_ms_;
+  const int max_batch_;
   std::atomic<std::int64_t> connections_made_{0};
   std::atomic<std::int64_t> replica_fallbacks_{0};
   std::atomic<std::uint64_t> next_replica_{0};
+  // Write calls in arrival order; the front one leads the batch being run or
+  // the next one. Entries stay queued until their batch is done.
+  mutable std::mutex queue_mutex_;
+  std::deque<PendingWrite*> queue_;  // guarded by queue_mutex_
+  std::atomic<std::int64_t> writes_{0};
+  std::atomic<std::int64_t> transactions_{0};
   Pool writers_;
   Pool readers_;
   std::vector<std::unique_ptr<Replica>> replicas_;  // fixed after construction

@@ -1,19 +1,27 @@
 // What the PostgreSQL backend does beyond the storage contract (contract_test
 // covers that on both backends): placeholders, connection settings, lost
-// connections, error mapping, writers of two processes, the append-only
-// tables of the migrations. The tests that need a server run when
+// connections, error mapping, writers of two processes, group commit, the
+// append-only tables of the migrations. The tests that need a server run when
 // LVYUAN_TEST_PG_URL is set and are skipped otherwise.
 #include "store/postgres/postgres_database.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "store/notify.h"
 #include "store/record.h"
 #include "store/test_support.h"
 
@@ -639,6 +647,518 @@ TEST_F(PostgresDatabaseTest, AWriteRefusedAsReadOnlyAnswersUnavailableAndReconne
   })));
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].Int(0), 2);
+}
+
+// Group commit (OpenOptions::group_commit_max_batch), as the SQLite tests
+// check it: the counters say how many transactions the writes took.
+class PostgresGroupCommitTest : public PostgresDatabaseTest {
+ protected:
+  using WriteFn = std::function<Status(Conn&)>;
+
+  void SetUp() override {
+    PostgresDatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_TRUE(IsOk(db_->Write([](Conn& conn) -> Status {
+      TRY(
+          conn.Exec("CREATE TABLE items (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                    "name TEXT NOT NULL CONSTRAINT items_name_unique UNIQUE)"));
+      return Ok();
+    })));
+  }
+
+  std::unique_ptr<PostgresDatabase> OpenWithBatch(int max_batch) {
+    OpenOptions options{.url = schema_->url(), .group_commit_max_batch = max_batch};
+    auto opened = PostgresDatabase::Open(schema_->url(), options);
+    EXPECT_TRUE(IsOk(opened));
+    return opened.ok() ? std::move(opened).value() : nullptr;
+  }
+
+  static WriteFn Insert(std::string name) {
+    return [name = std::move(name)](Conn& conn) -> Status {
+      TRY(conn.Exec("INSERT INTO items (name) VALUES (?)", std::vector<Value>{name}));
+      return Ok();
+    };
+  }
+
+  // Runs calls (each makes one Write of db_) as one batch, in order: a first
+  // Write (inserting "leader") holds the writer until every call's Write has
+  // queued behind it, each started only once the one before is queued.
+  // Returns the status of each call.
+  std::vector<Status> RunCallsAsOneBatch(const std::vector<std::function<Status()>>& calls) {
+    PostgresDatabase& db = *db_;
+    const std::size_t total = calls.size() + 1;
+    std::vector<Status> statuses(calls.size());
+    Status leader_status;
+    std::thread leader([&] {
+      leader_status = db.Write([&](Conn& conn) -> Status {
+        TRY(Insert("leader")(conn));
+        while (db.queued_writes() < total) std::this_thread::yield();
+        return Ok();
+      });
+    });
+    while (db.queued_writes() < 1) std::this_thread::yield();
+    std::vector<std::thread> followers;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      followers.emplace_back([&, i] { statuses[i] = calls[i](); });
+      if (i + 1 == calls.size()) break;
+      while (db.queued_writes() < i + 2) std::this_thread::yield();
+    }
+    leader.join();
+    for (auto& follower : followers) follower.join();
+    EXPECT_TRUE(IsOk(leader_status));
+    return statuses;
+  }
+
+  std::vector<Status> RunAsOneBatch(const std::vector<WriteFn>& fns) {
+    std::vector<std::function<Status()>> calls;
+    for (const WriteFn& fn : fns) {
+      calls.push_back([this, &fn] { return db_->Write(fn); });
+    }
+    return RunCallsAsOneBatch(calls);
+  }
+
+  std::set<std::string> Names() {
+    std::set<std::string> names;
+    EXPECT_TRUE(IsOk(db_->Read([&names](Conn& conn) -> Status {
+      names.clear();
+      std::vector<Row> rows = TRY(conn.Query("SELECT name FROM items"));
+      for (const Row& row : rows) names.insert(row.Text(0));
+      return Ok();
+    })));
+    return names;
+  }
+
+  std::int64_t Transactions() const { return db_->write_counters().transactions; }
+};
+
+TEST_F(PostgresGroupCommitTest, GroupCommitIsOnByDefaultAndABoundBelowOneMeansOff) {
+  EXPECT_EQ(db_->max_batch(), 256);
+  auto zero = OpenWithBatch(0);
+  ASSERT_NE(zero, nullptr);
+  EXPECT_EQ(zero->max_batch(), 1);
+}
+
+TEST_F(PostgresGroupCommitTest, EightThreadsOfWritesAllLandAndEachCallerSeesItsOwnResult) {
+  constexpr int kThreads = 8;
+  constexpr int kWritesPerThread = 40;
+  const PostgresDatabase::WriteCounters before = db_->write_counters();
+  std::vector<int> mistakes(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &mistakes] {
+      for (int i = 0; i < kWritesPerThread; ++i) {
+        const std::string name = std::to_string(t) + ":" + std::to_string(i);
+        const bool refuse = i % 5 == 4;
+        std::int64_t id = 0;
+        Status status = db_->Write([&](Conn& conn) -> Status {
+          std::optional<Row> row = TRY(conn.QueryOne(
+              "INSERT INTO items (name) VALUES (?) RETURNING id", std::vector<Value>{name}));
+          id = row->Int(0);
+          if (refuse) return core::InvalidArgument("refused " + name, name);
+          return Ok();
+        });
+        if (refuse) {
+          if (status.ok() || status.error().message != "refused " + name ||
+              status.error().field != name) {
+            ++mistakes[t];
+          }
+          continue;
+        }
+        if (!status.ok()) {
+          ++mistakes[t];
+          continue;
+        }
+        // Visible to a reader as soon as Write has returned.
+        std::string stored;
+        Status read = db_->Read([&](Conn& conn) -> Status {
+          std::optional<Row> row =
+              TRY(conn.QueryOne("SELECT name FROM items WHERE id = ?", std::vector<Value>{id}));
+          if (row) stored = row->Text(0);
+          return Ok();
+        });
+        if (!read.ok() || stored != name) ++mistakes[t];
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mistakes[t], 0) << "thread " << t;
+  std::set<std::string> expected;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kWritesPerThread; ++i) {
+      if (i % 5 != 4) expected.insert(std::to_string(t) + ":" + std::to_string(i));
+    }
+  }
+  EXPECT_EQ(Names(), expected);
+  const PostgresDatabase::WriteCounters after = db_->write_counters();
+  EXPECT_EQ(after.writes - before.writes, kThreads * kWritesPerThread);
+  EXPECT_LE(after.transactions - before.transactions, after.writes - before.writes);
+  EXPECT_EQ(db_->queued_writes(), 0u);
+}
+
+TEST_F(PostgresGroupCommitTest, QueuedWritesShareOneTransaction) {
+  const std::int64_t before = Transactions();
+  std::vector<Status> statuses = RunAsOneBatch({Insert("a"), Insert("b"), Insert("c")});
+  for (const Status& status : statuses) EXPECT_TRUE(IsOk(status));
+  // The leader's own transaction, then one for the three queued behind it.
+  EXPECT_EQ(Transactions() - before, 2);
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "b", "c"}));
+}
+
+TEST_F(PostgresGroupCommitTest, WriteQueuedWhileABatchRunsJoinsThatBatch) {
+  PostgresDatabase& db = *db_;
+  const std::int64_t before = Transactions();
+  std::atomic<bool> a_running{false};
+  Status leader_status, a_status, b_status, late_status;
+  // The leader runs alone until "a" and "b" are queued; "a" then leads a
+  // batch, and "late" queues while a's callback runs.
+  std::thread leader([&] {
+    leader_status = db.Write([&](Conn& conn) -> Status {
+      TRY(Insert("leader")(conn));
+      while (db.queued_writes() < 3) std::this_thread::yield();  // leader, a, b
+      return Ok();
+    });
+  });
+  while (db.queued_writes() < 1) std::this_thread::yield();
+  std::thread a([&] {
+    a_status = db.Write([&](Conn& conn) -> Status {
+      TRY(Insert("a")(conn));
+      a_running = true;
+      while (db.queued_writes() < 3) std::this_thread::yield();  // a, b, late
+      return Ok();
+    });
+  });
+  while (db.queued_writes() < 2) std::this_thread::yield();
+  std::thread b([&] { b_status = db.Write(Insert("b")); });
+  while (!a_running) std::this_thread::yield();
+  std::thread late([&] { late_status = db.Write(Insert("late")); });
+  for (std::thread* t : {&leader, &a, &b, &late}) t->join();
+  for (const Status* status : {&leader_status, &a_status, &b_status, &late_status}) {
+    EXPECT_TRUE(IsOk(*status));
+  }
+  EXPECT_EQ(Transactions() - before, 2);
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "b", "late"}));
+}
+
+TEST_F(PostgresGroupCommitTest,
+       FailingCallbackInABatchLeavesTheOthersCommittedAndItsOwnRowsAbsent) {
+  const std::int64_t before = Transactions();
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [](Conn& conn) -> Status {
+        TRY(Insert("b1")(conn));
+        TRY(Insert("b2")(conn));
+        return core::NotFound("单位不存在");
+      },
+      Insert("c"),
+  });
+  EXPECT_EQ(Transactions() - before, 2);
+  EXPECT_TRUE(IsOk(statuses[0]));
+  ASSERT_EQ(CodeOf(statuses[1]), ErrorCode::kNotFound);
+  EXPECT_EQ(statuses[1].error().message, "单位不存在");
+  EXPECT_TRUE(IsOk(statuses[2]));
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "c"}));
+}
+
+TEST_F(PostgresGroupCommitTest, FailedStatementSpoilsOnlyItsOwnCallbackInABatch) {
+  ASSERT_TRUE(IsOk(db_->Write(Insert("dup"))));
+  Result<std::int64_t> after_failure = std::int64_t{0};
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [&after_failure](Conn& conn) -> Status {
+        TRY(Insert("fresh")(conn));
+        (void)conn.Exec("INSERT INTO items (name) VALUES ('dup')");
+        after_failure = conn.Exec("INSERT INTO items (name) VALUES ('later')");
+        return Ok();  // swallowing the failure does not commit
+      },
+      Insert("c"),
+  });
+  EXPECT_EQ(CodeOf(after_failure), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(IsOk(statuses[0]));
+  ASSERT_EQ(CodeOf(statuses[1]), ErrorCode::kAlreadyExists);
+  EXPECT_THAT(statuses[1].error().message, HasSubstr("items_name_unique"));
+  EXPECT_TRUE(IsOk(statuses[2]));
+  EXPECT_EQ(Names(), (std::set<std::string>{"dup", "leader", "a", "c"}));
+}
+
+TEST_F(PostgresGroupCommitTest, ExceptionInABatchUndoesOnlyThatCallback) {
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [](Conn& conn) -> Status {
+        TRY(Insert("b")(conn));
+        throw std::runtime_error("boom");
+      },
+      Insert("c"),
+  });
+  EXPECT_TRUE(IsOk(statuses[0]));
+  ASSERT_EQ(CodeOf(statuses[1]), ErrorCode::kInternal);
+  EXPECT_THAT(statuses[1].error().message, HasSubstr("boom"));
+  EXPECT_TRUE(IsOk(statuses[2]));
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "c"}));
+}
+
+TEST_F(PostgresGroupCommitTest, LaterCallbacksSeeTheChangesOfEarlierOnesInTheBatch) {
+  std::int64_t seen = -1;
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [&seen](Conn& conn) -> Status {
+        std::optional<Row> row = TRY(conn.QueryOne("SELECT COUNT(*) FROM items"));
+        seen = row->Int(0);
+        return Ok();
+      },
+  });
+  EXPECT_TRUE(IsOk(statuses[0]));
+  EXPECT_TRUE(IsOk(statuses[1]));
+  EXPECT_EQ(seen, 2) << "leader and a";
+}
+
+TEST_F(PostgresGroupCommitTest, UnresolvedDeferredForeignKeyFailsOnlyItsCallback) {
+  ASSERT_TRUE(IsOk(db_->Write([](Conn& conn) -> Status {
+    TRY(conn.Exec("CREATE TABLE parents (id BIGINT PRIMARY KEY)"));
+    TRY(
+        conn.Exec("CREATE TABLE children (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                  "parent_id BIGINT NOT NULL REFERENCES parents (id) DEFERRABLE INITIALLY "
+                  "DEFERRED)"));
+    return Ok();
+  })));
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [](Conn& conn) -> Status {
+        TRY(Insert("orphan's owner")(conn));
+        TRY(conn.Exec("INSERT INTO children (parent_id) VALUES (42)"));
+        return Ok();
+      },
+      [](Conn& conn) -> Status {
+        // Resolved before the callback ends: allowed, the check stays deferred.
+        TRY(conn.Exec("INSERT INTO children (parent_id) VALUES (7)"));
+        TRY(conn.Exec("INSERT INTO parents (id) VALUES (7)"));
+        return Ok();
+      },
+  });
+  EXPECT_TRUE(IsOk(statuses[0]));
+  EXPECT_EQ(CodeOf(statuses[1]), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(IsOk(statuses[2]));
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a"}));
+  std::int64_t children = -1;
+  ASSERT_TRUE(IsOk(db_->Read([&children](Conn& conn) -> Status {
+    std::optional<Row> row = TRY(conn.QueryOne("SELECT COUNT(*) FROM children"));
+    children = row->Int(0);
+    return Ok();
+  })));
+  EXPECT_EQ(children, 1);
+}
+
+TEST_F(PostgresGroupCommitTest, FailedCommitIsReportedToEveryCallerOfTheBatch) {
+  // A deferred constraint trigger that passes the check made at the end of
+  // its callback and refuses at the COMMIT (a sequence is not rolled back).
+  ASSERT_TRUE(IsOk(db_->Write([](Conn& conn) -> Status {
+    TRY(conn.Exec("CREATE SEQUENCE firings"));
+    TRY(conn.Exec("CREATE TABLE audited (id BIGINT)"));
+    TRY(
+        conn.Exec("CREATE FUNCTION refuse_second() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                  "IF nextval('firings') > 1 THEN RAISE EXCEPTION 'refused at commit'; END IF; "
+                  "RETURN NULL; END $$"));
+    TRY(
+        conn.Exec("CREATE CONSTRAINT TRIGGER refuse_second AFTER INSERT ON audited DEFERRABLE "
+                  "INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_second()"));
+    return Ok();
+  })));
+  const std::int64_t before = Transactions();
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [](Conn& conn) -> Status {
+        TRY(conn.Exec("INSERT INTO audited (id) VALUES (1)"));
+        return Ok();
+      },
+      Insert("c"),
+  });
+  EXPECT_EQ(Transactions() - before, 2);
+  for (const Status& status : statuses) {
+    ASSERT_EQ(CodeOf(status), ErrorCode::kFailedPrecondition);
+    EXPECT_THAT(status.error().message, HasSubstr("refused at commit"));
+  }
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader"}));
+  EXPECT_TRUE(IsOk(db_->Write(Insert("after")))) << "the writer is usable again";
+}
+
+TEST_F(PostgresGroupCommitTest, TransactionControlInACallbackIsRefusedAndTheOthersCommit) {
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [](Conn& conn) -> Status {
+        TRY(Insert("b")(conn));
+        TRY(conn.Exec("COMMIT"));
+        return Ok();
+      },
+      [](Conn& conn) -> Status {
+        TRY(conn.Exec("  rollback to lvyuan_write"));
+        return Ok();
+      },
+      Insert("c"),
+  });
+  EXPECT_TRUE(IsOk(statuses[0]));
+  ASSERT_EQ(CodeOf(statuses[1]), ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(statuses[1].error().message, HasSubstr("COMMIT"));
+  EXPECT_EQ(CodeOf(statuses[2]), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(IsOk(statuses[3]));
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "c"}));
+}
+
+TEST_F(PostgresGroupCommitTest, NestedWriteOrReadInsideABatchIsRefused) {
+  Status inner_write;
+  Status inner_read;
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [&](Conn& conn) -> Status {
+        TRY(Insert("b")(conn));
+        inner_write = db_->Write(Insert("inner"));
+        inner_read = db_->Read([](Conn&) -> Status { return Ok(); });
+        return Ok();
+      },
+  });
+  EXPECT_TRUE(IsOk(statuses[0]));
+  EXPECT_TRUE(IsOk(statuses[1]));
+  ASSERT_EQ(CodeOf(inner_write), ErrorCode::kInternal);
+  EXPECT_THAT(inner_write.error().message, HasSubstr("nested transaction"));
+  EXPECT_EQ(CodeOf(inner_read), ErrorCode::kInternal);
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "b"}));
+}
+
+TEST_F(PostgresGroupCommitTest, LinkLostInABatchFailsTheHeldWritesAndTheRestReconnect) {
+  const std::int64_t made = db_->connections_made();
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [](Conn& conn) -> Status {
+        TRY(conn.Query("SELECT pg_terminate_backend(pg_backend_pid())"));
+        return Ok();
+      },
+      Insert("c"),
+  });
+  EXPECT_EQ(CodeOf(statuses[0]), ErrorCode::kUnavailable) << "held for the lost commit";
+  EXPECT_EQ(CodeOf(statuses[1]), ErrorCode::kUnavailable);
+  EXPECT_TRUE(IsOk(statuses[2])) << "left to the next leader, on a new connection";
+  EXPECT_EQ(db_->connections_made(), made + 1);
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "c"}));
+}
+
+TEST_F(PostgresGroupCommitTest, ServerTurningReadOnlyInABatchFailsItsWritesAsUnavailable) {
+  const std::int64_t made = db_->connections_made();
+  std::vector<Status> statuses = RunAsOneBatch({
+      Insert("a"),
+      [](Conn& conn) -> Status {
+        TRY(conn.Exec("SET LOCAL transaction_read_only = on"));
+        TRY(Insert("b")(conn));
+        return Ok();
+      },
+      Insert("c"),
+  });
+  ASSERT_EQ(CodeOf(statuses[0]), ErrorCode::kUnavailable);
+  EXPECT_THAT(statuses[0].error().message, HasSubstr("只读"));
+  EXPECT_EQ(CodeOf(statuses[1]), ErrorCode::kUnavailable);
+  EXPECT_TRUE(IsOk(statuses[2]));
+  EXPECT_EQ(db_->connections_made(), made + 1) << "the read-only connection was dropped";
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "c"}));
+}
+
+TEST_F(PostgresGroupCommitTest, BatchHoldsAtMostGroupCommitMaxBatchWrites) {
+  db_ = OpenWithBatch(2);
+  ASSERT_NE(db_, nullptr);
+  EXPECT_EQ(db_->max_batch(), 2);
+  const std::int64_t before = Transactions();
+  std::vector<Status> statuses =
+      RunAsOneBatch({Insert("a"), Insert("b"), Insert("c"), Insert("d"), Insert("e")});
+  for (const Status& status : statuses) EXPECT_TRUE(IsOk(status));
+  // The leader alone, then batches of 2, 2 and 1.
+  EXPECT_EQ(Transactions() - before, 4);
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "b", "c", "d", "e"}));
+}
+
+TEST_F(PostgresGroupCommitTest, MaxBatchOfOneRunsOneTransactionPerWrite) {
+  db_ = OpenWithBatch(1);
+  ASSERT_NE(db_, nullptr);
+  EXPECT_EQ(db_->max_batch(), 1);
+  constexpr int kThreads = 4;
+  constexpr int kWritesPerThread = 20;
+  std::atomic<int> mistakes{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWritesPerThread; ++i) {
+        const std::string name = std::to_string(t) + ":" + std::to_string(i);
+        Status status = db_->Write([&name, i](Conn& conn) -> Status {
+          TRY(Insert(name)(conn));
+          if (i % 4 == 3) return core::Aborted("refused");
+          return Ok();
+        });
+        if (status.ok() == (i % 4 == 3)) ++mistakes;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(mistakes.load(), 0);
+  const PostgresDatabase::WriteCounters counters = db_->write_counters();
+  EXPECT_EQ(counters.transactions, counters.writes);
+  EXPECT_EQ(counters.writes, kThreads * kWritesPerThread);
+  EXPECT_EQ(db_->queued_writes(), 0u);
+  EXPECT_EQ(Names().size(), static_cast<std::size_t>(kThreads * kWritesPerThread * 3 / 4));
+}
+
+// What one subscriber heard.
+class Inbox {
+ public:
+  void Add(const Notification& message) {
+    std::lock_guard lock(mu_);
+    messages_.push_back(message.payload);
+    changed_.notify_all();
+  }
+  // True once payload arrived (a generous bound stops a broken test).
+  bool WaitFor(const std::string& payload) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(20), [&] {
+      return std::find(messages_.begin(), messages_.end(), payload) != messages_.end();
+    });
+  }
+  std::vector<std::string> messages() {
+    std::lock_guard lock(mu_);
+    return messages_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<std::string> messages_;
+};
+
+TEST_F(PostgresGroupCommitTest, NotificationsOfARolledBackCallbackAreDroppedAndTheOthersSent) {
+  std::unique_ptr<Notifier> notifier = MakeNotifier(*db_, OpenOptions{.url = schema_->url()});
+  for (int i = 0; i < 2000 && !notifier->Listening(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(notifier->Listening());
+  Inbox inbox;
+  Notifier::Subscription subscription =
+      notifier->Subscribe("items", [&inbox](const Notification& message) { inbox.Add(message); });
+  auto publish = [&](std::string name, bool fail) -> std::function<Status()> {
+    return [&notifier, name = std::move(name), fail] {
+      return notifier->Write([&](Conn& conn, Outbox& outbox) -> Status {
+        TRY(Insert(name)(conn));
+        TRY(outbox.Publish("items", name));
+        if (fail) return core::Aborted("changed my mind");
+        return Ok();
+      });
+    };
+  };
+  const std::int64_t before = Transactions();
+  std::vector<Status> statuses =
+      RunCallsAsOneBatch({publish("a", false), publish("b", true), publish("c", false)});
+  EXPECT_EQ(Transactions() - before, 2);
+  EXPECT_TRUE(IsOk(statuses[0]));
+  EXPECT_EQ(CodeOf(statuses[1]), ErrorCode::kAborted);
+  EXPECT_TRUE(IsOk(statuses[2]));
+  // Messages arrive in commit order: once the later one is in, the batch's
+  // would have been too.
+  ASSERT_TRUE(IsOk(publish("marker", false)()));
+  ASSERT_TRUE(inbox.WaitFor("marker"));
+  EXPECT_EQ(inbox.messages(), (std::vector<std::string>{"a", "c", "marker"}));
+  EXPECT_EQ(Names(), (std::set<std::string>{"leader", "a", "c", "marker"}));
 }
 
 TEST(PostgresUrlTest, UserOfUrlReadsTheUserOfBothSyntaxes) {

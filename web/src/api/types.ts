@@ -301,6 +301,13 @@ export interface WorkflowField {
   pattern_message?: Labels
   dict?: string
   items?: { value: string; zh: string; en: string }[]
+  /** enum: the value is a list of dictionary values. */
+  multiple?: boolean
+  /**
+   * The value belongs to the action that enters it (a message posted, a reading confirmed): it
+   * is recorded in that action's timeline event and never kept among the matter's fields.
+   */
+  transient?: boolean
   bounds?: { min_lat: number; max_lat: number; min_lng: number; max_lng: number }
 }
 
@@ -447,6 +454,8 @@ export interface TimelineEvent {
   actor_user_id: number | null
   actor_username: string
   actor_unit_id: number | null
+  /** The acting unit's name, when the server sends it (otherwise look it up by id). */
+  actor_unit_name?: string | null
   action: string
   outcome: string
   changes: Record<string, FieldChange>

@@ -239,3 +239,39 @@ describe('mayAct', () => {
     expect(mayAct(def.create, ['enforcement_officer'], 'forestry')).toBe(true)
   })
 })
+
+describe('multiple enums', () => {
+  const audience = {
+    name: 'audience_types',
+    type: 'enum' as const,
+    labels: { zh: '发送单位类型', en: 'Unit types' },
+    multiple: true,
+    min_items: 1,
+    max_items: 2,
+    items: [
+      { value: 'court', zh: '人民法院', en: 'Court' },
+      { value: 'procuratorate', zh: '人民检察院', en: 'Procuratorate' },
+      { value: 'public_security', zh: '公安机关', en: 'Public security' },
+    ],
+  }
+  const checkList = (value: FormValue, required = false) =>
+    validateValue(audience, value, required, 'zh-CN', t)
+
+  it('start as an empty list, count as empty while empty and ask to choose', () => {
+    expect(emptyValue(audience)).toEqual([])
+    expect(checkList([], true)).toBe('请选择发送单位类型')
+    expect(toApiValue(audience, [])).toBeUndefined()
+  })
+
+  it('check the number of chosen values', () => {
+    expect(checkList(['court', 'procuratorate', 'public_security'])).toBe('发送单位类型最多 2 项')
+    expect(checkList(['court'])).toBe('')
+  })
+
+  it('are sent as a list without duplicates', () => {
+    expect(toApiValue(audience, ['court', 'court', 'procuratorate'])).toEqual([
+      'court',
+      'procuratorate',
+    ])
+  })
+})

@@ -66,7 +66,7 @@ export interface FileEntry {
 }
 
 export type FormValue =
-  string | number | null | Date | number[] | SubjectValue | GeoValue | FileEntry[]
+  string | number | null | Date | number[] | string[] | SubjectValue | GeoValue | FileEntry[]
 
 /** One item of a generated form. */
 export interface FormItemSpec {
@@ -100,6 +100,8 @@ export function emptyValue(field: WorkflowField): FormValue {
     case 'unit':
     case 'datetime':
       return null
+    case 'enum':
+      return field.multiple ? ([] as string[]) : ''
     case 'units':
       return [] as number[]
     case 'files':
@@ -247,6 +249,17 @@ export function validateValue(
       if (!inRange(fen, field.min ?? 0, field.max)) return t('matterForm.outOfRange', { label })
       return ''
     }
+    case 'enum': {
+      if (!field.multiple) return ''
+      const n = (value as string[]).length
+      if (field.min_items !== undefined && n < field.min_items) {
+        return t('matterForm.tooFew', { label, min: field.min_items })
+      }
+      if (field.max_items !== undefined && n > field.max_items) {
+        return t('matterForm.tooMany', { label, max: field.max_items })
+      }
+      return ''
+    }
     case 'units':
     case 'files': {
       const n = (value as unknown[]).length
@@ -293,6 +306,8 @@ export function toApiValue(field: WorkflowField, value: FormValue | undefined): 
       return yuanToFen(Number(value))
     case 'datetime':
       return new Date(value as Date | string).toISOString()
+    case 'enum':
+      return field.multiple ? [...new Set(value as string[])] : value
     case 'unit':
       return Number(value)
     case 'units':

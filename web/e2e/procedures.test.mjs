@@ -1,0 +1,223 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import {
+  BASE_URL,
+  DEMO_PASSWORD,
+  launch,
+  login,
+  newPage,
+  sel,
+  withScreenshotOnFailure,
+} from './helpers.mjs'
+
+// A real 1×1 PNG: the server checks the type from the bytes.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+)
+
+/** The unit of a demo account, from its sign-in answer. */
+async function unitOf(username) {
+  const res = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+  })
+  assert.equal(res.status, 200, `sign-in of ${username}`)
+  return (await res.json()).user.unit
+}
+
+async function signIn(page, username) {
+  await page.goto(BASE_URL + '/login')
+  await login(page, username, DEMO_PASSWORD)
+  await page.waitForURL(/\/home/)
+}
+
+/** Runs `fn(page)` in a fresh browser context signed in as `username`. */
+async function as(browser, username, name, fn) {
+  const { context, page } = await newPage(browser)
+  try {
+    await withScreenshotOnFailure(page, name, async () => {
+      await signIn(page, username)
+      await fn(page)
+    })
+  } finally {
+    await context.close()
+  }
+}
+
+async function pickOption(page, field, value) {
+  await page.locator(`${sel(`field-${field}`)} .el-select`).click()
+  await page.locator(`${sel(`option-${field}-${value}`)}:visible`).click()
+}
+
+/** Enters a unit by its number (the directory is closed to business users). */
+async function enterUnit(page, scope, field, id) {
+  const unit = scope.locator(`${sel(`field-${field}`)} .el-select`)
+  await unit.click()
+  await unit.locator('input').fill(String(id))
+  // The typed number is offered as an option of its own; choosing it enters the unit.
+  await page
+    .locator('.el-select-dropdown__item:visible', { hasText: new RegExp(`^\\s*${id}\\s*$`) })
+    .click()
+  await unit
+    .locator('.el-tag', { hasText: String(id) })
+    .or(unit.locator('.el-tag'))
+    .first()
+    .waitFor()
+  await page.keyboard.press('Escape')
+}
+
+async function waitForState(page, state) {
+  await page
+    .locator(`${sel('matter-detail')} ${sel('state-chip')}`)
+    .first()
+    .filter({ hasText: state })
+    .waitFor()
+}
+
+/** Opens an action's dialog from the header, lets `fill` fill it, submits and waits for it to close. */
+async function act(page, action, fill = async () => {}) {
+  await page.locator(sel(`action-${action}`)).click()
+  const form = page.locator(`${sel('action-form')}:visible`)
+  await form.waitFor()
+  await fill(form)
+  await page.locator(`${sel('action-submit')}:visible`).click()
+  await form.waitFor({ state: 'hidden' })
+}
+
+describe('procedures', () => {
+  let browser
+
+  before(async () => {
+    browser = await launch()
+  })
+
+  after(async () => {
+    await browser?.close()
+  })
+
+  test('the ecology bureau consults public security; police post a message with a file; the bureau concludes', async () => {
+    const police = await unitOf('hzga_officer')
+    const title = `某河段水质异常会商 e2e ${Date.now()}`
+    const policeMessage = '已派员现场取样，初步判断涉嫌污染环境罪，照片见附件。'
+    const conclusion = '由公安机关立案侦查，生态环境局配合提供监测数据。'
+    let url = ''
+
+    await as(browser, 'hzhb_officer', 'consultation-open', async (page) => {
+      await page.goto(BASE_URL + '/matters/new?kind=consultation')
+      const form = page.locator(sel('create-form'))
+      await form.waitFor()
+      await form.locator(`${sel('field-title')} input`).fill(title)
+      await form
+        .locator(`${sel('field-description')} textarea`)
+        .fill('某河段连续三日氨氮超标，请公安机关研判是否涉嫌犯罪。')
+      await enterUnit(page, form, 'invited_units', police.id)
+      await page.locator(sel('create-submit')).click()
+      await page.waitForURL(/\/matters\/\d+$/)
+      url = page.url()
+      await page.locator(sel('layout-consultation')).waitFor()
+      await waitForState(page, '会商中')
+      assert.match(await page.locator(sel('value-invited_units')).innerText(), /湖州市公安局/)
+      await page.locator(sel('post-box')).waitFor()
+    })
+
+    await as(browser, 'hzga_officer', 'consultation-police', async (page) => {
+      await page.goto(url)
+      const box = page.locator(sel('post-box'))
+      await box.waitFor()
+      await box.locator(`${sel('field-message')} textarea`).fill(policeMessage)
+      await box.locator(sel('file-input')).setInputFiles({
+        name: 'sampling.png',
+        mimeType: 'image/png',
+        buffer: PNG,
+      })
+      await box.locator(sel('file-done'), { hasText: 'sampling.png' }).waitFor()
+      await box.locator(sel('inline-submit-post')).click()
+      const entry = page.locator(sel('thread-entry'), { hasText: policeMessage })
+      await entry.waitFor()
+      assert.equal((await entry.locator(sel('thread-unit')).innerText()).trim(), '湖州市公安局')
+      await entry.locator(sel('thread-file'), { hasText: 'sampling.png' }).waitFor()
+      assert.match(await entry.getAttribute('class'), /mine/)
+      // The post box is emptied for the next message.
+      assert.equal(await box.locator(`${sel('field-message')} textarea`).inputValue(), '')
+      await box.locator(sel('file-done')).waitFor({ state: 'detached' })
+      // Invited units may post but not conclude.
+      assert.equal(await page.locator(sel('action-conclude')).count(), 0)
+    })
+
+    await as(browser, 'hzhb_officer', 'consultation-conclude', async (page) => {
+      await page.goto(url)
+      const entry = page.locator(sel('thread-entry'), { hasText: policeMessage })
+      await entry.waitFor()
+      assert.equal((await entry.locator(sel('thread-unit')).innerText()).trim(), '湖州市公安局')
+      const link = entry.locator(sel('thread-file'), { hasText: 'sampling.png' })
+      assert.match(await link.getAttribute('href'), /^\/api\/v1\/evidence\/\d+\/content$/)
+      assert.equal((await page.locator(sel('message-count')).innerText()).trim(), '共 1 条发言')
+
+      await act(page, 'conclude', async (dialog) => {
+        await dialog.locator(`${sel('field-conclusion')} textarea`).fill(conclusion)
+      })
+      await waitForState(page, '已形成结论')
+      const outcome = page.locator(sel('matter-outcome'))
+      await outcome.waitFor()
+      assert.equal((await outcome.locator(sel('value-conclusion')).innerText()).trim(), conclusion)
+      await page.locator(sel('thread-closed')).waitFor()
+      assert.equal(await page.locator(sel('post-box')).count(), 0)
+    })
+  })
+
+  test('a notice to every unit is read by the police and the sender sees the receipt', async () => {
+    const title = `关于开展春季环境执法检查的通知 e2e ${Date.now()}`
+    let url = ''
+
+    await as(browser, 'hzhb_officer', 'notice-publish', async (page) => {
+      await page.goto(BASE_URL + '/matters/new?kind=notice')
+      const form = page.locator(sel('create-form'))
+      await form.waitFor()
+      await form.locator(`${sel('field-title')} input`).fill(title)
+      await pickOption(page, 'notice_type', 'notice')
+      await form
+        .locator(`${sel('field-body')} textarea`)
+        .fill('请各成员单位于三月底前报送春季执法检查计划。')
+      await page.locator(sel('create-submit')).click()
+      await page.waitForURL(/\/matters\/\d+$/)
+      url = page.url()
+      await page.locator(sel('layout-notice')).waitFor()
+      assert.match(await page.locator(sel('notice-audience')).innerText(), /全部成员单位/)
+      const row = page.locator(`${sel('receipt-row')}[data-unit="湖州市公安局"]`)
+      await row.waitFor()
+      assert.equal(await row.getAttribute('data-read'), 'false')
+      assert.match(await page.locator(sel('read-count')).innerText(), /^已阅 0 \/ 共 \d+ 家单位$/)
+    })
+
+    await as(browser, 'hzga_officer', 'notice-read', async (page) => {
+      await page.goto(url)
+      await page.locator(sel('layout-notice')).waitFor()
+      assert.equal(await page.locator(sel('read-receipts')).count(), 0)
+      await page.locator(sel('notice-confirm-read')).click()
+      const form = page.locator(`${sel('action-form')}:visible`)
+      await form.waitFor()
+      await form.locator(`${sel('field-read_note')} input`).fill('已传达至各分局')
+      await page.locator(`${sel('action-submit')}:visible`).click()
+      await form.waitFor({ state: 'hidden' })
+      await page.locator(sel('own-receipt'), { hasText: '本单位已于' }).waitFor()
+      assert.match(await page.locator(sel('own-receipt')).innerText(), /hzga_officer/)
+    })
+
+    await as(browser, 'hzhb_officer', 'notice-receipt', async (page) => {
+      await page.goto(url)
+      const row = page.locator(`${sel('receipt-row')}[data-unit="湖州市公安局"][data-read="true"]`)
+      await row.waitFor()
+      const receipts = page.locator(sel('read-receipts'))
+      assert.match(await receipts.innerText(), /已传达至各分局/)
+      assert.match(await page.locator(sel('read-count')).innerText(), /^已阅 1 \/ 共 \d+ 家单位$/)
+      // Filtering to the units that have not read it leaves the police out.
+      await page.locator(sel('receipt-filter-unread')).click()
+      await page.locator(`${sel('receipt-row')}[data-unit="湖州市公安局"]`).waitFor({
+        state: 'detached',
+      })
+      assert.ok((await page.locator(sel('receipt-row')).count()) > 0, 'others have not read it')
+    })
+  })
+})
