@@ -180,8 +180,8 @@ void RunAppend(const Settings& s) {
   }
   std::printf("  ratio                %11.1fx\n", grouped.rate / single.rate);
   if (postgres) {
-    std::printf("  %-20s %12.0f %16.1f   (one transaction per Write, synchronous_commit=on)\n",
-                "PostgreSQL", postgres->rate, postgres->cpu_micros);
+    std::printf("  %-20s %12.0f %16.1f   (group commit, synchronous_commit=on)\n", "PostgreSQL",
+                postgres->rate, postgres->cpu_micros);
   }
 }
 
