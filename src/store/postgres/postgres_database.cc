@@ -680,6 +680,7 @@ PostgresDatabase::PostgresDatabase(Token, std::string url, const OpenOptions& op
     : url_(std::move(url)),
       lock_timeout_ms_(std::max(0, options.busy_timeout_ms)),
       max_batch_(std::max(1, options.group_commit_max_batch)),
+      queue_(max_batch_),
       writers_(*this, url_, 1, /*writer=*/true),
       readers_(*this, url_, static_cast<std::size_t>(std::max(1, options.reader_pool_size)),
                /*writer=*/false) {
@@ -819,46 +820,18 @@ Status PostgresDatabase::Write(const std::function<Status(Conn&)>& fn) {
     return RunTransaction(TransactionKind::kWrite, writers_, fn);
   }
 
-  PendingWrite self(fn);
-  std::unique_lock lock(queue_mutex_);
-  queue_.push_back(&self);
-  self.wakeup.wait(lock, [&] { return self.done || queue_.front() == &self; });
-  if (self.done) return std::move(self.result);
-
-  // This call leads: its own callback first, then the others queued behind
-  // it, including those that arrive while the batch runs (see RunBatch).
-  const bool alone = queue_.size() == 1;
-  lock.unlock();
-  std::size_t size = 1;
-  if (alone) {
+  return queue_.Submit(fn, [&](internal::WriteQueue::Pending& self, bool alone) -> std::size_t {
+    if (!alone) return RunBatch();
     writes_.fetch_add(1, std::memory_order_relaxed);
     transactions_.fetch_add(1, std::memory_order_relaxed);
     self.result = RunTransaction(TransactionKind::kWrite, writers_, fn);
-  } else {
-    size = RunBatch();
-  }
-  lock.lock();
-  for (std::size_t i = 0; i < size; ++i) {
-    PendingWrite* write = queue_.front();
-    queue_.pop_front();
-    if (write == &self) continue;
-    write->done = true;
-    // Under the lock, so the caller cannot return and destroy it before this.
-    write->wakeup.notify_one();
-  }
-  if (!queue_.empty()) queue_.front()->wakeup.notify_one();
-  return std::move(self.result);
-}
-
-PostgresDatabase::PendingWrite* PostgresDatabase::QueuedWrite(std::size_t position) {
-  if (position >= static_cast<std::size_t>(max_batch_)) return nullptr;
-  std::lock_guard lock(queue_mutex_);
-  return position < queue_.size() ? queue_[position] : nullptr;
+    return 1;
+  });
 }
 
 std::size_t PostgresDatabase::RunBatch() {
   ActiveGuard active(this);
-  PendingWrite& leader = *QueuedWrite(0);
+  internal::WriteQueue::Pending& leader = *queue_.At(0);
   writes_.fetch_add(1, std::memory_order_relaxed);
   transactions_.fetch_add(1, std::memory_order_relaxed);
   Result<std::unique_ptr<Connection>> checked_out = writers_.CheckOut();
@@ -894,13 +867,13 @@ std::size_t PostgresDatabase::RunBatch() {
   }
 
   // The callbacks that succeeded, awaiting the COMMIT.
-  std::vector<PendingWrite*> held;
+  std::vector<internal::WriteQueue::Pending*> held;
   // Ends the batch without committing: the held callbacks get error. The rest
   // of the queue is left to the next leader, on a fresh connection when this
   // one is broken.
   auto give_up = [&](const Error& error) {
     rollback();
-    for (PendingWrite* write : held) write->result = error;
+    for (internal::WriteQueue::Pending* write : held) write->result = error;
   };
   auto lost = [&](const Error& cause) {
     return core::Unavailable("数据库连接已断开，同批写入未提交：" + cause.message);
@@ -908,8 +881,9 @@ std::size_t PostgresDatabase::RunBatch() {
 
   std::size_t taken = 0;
   bool savepoint_open = true;  // the SAVEPOINT of the next callback has been sent
-  for (PendingWrite* next = QueuedWrite(0); next != nullptr; next = QueuedWrite(taken)) {
-    PendingWrite& write = *next;
+  for (internal::WriteQueue::Pending* next = queue_.At(0); next != nullptr;
+       next = queue_.At(taken)) {
+    internal::WriteQueue::Pending& write = *next;
     if (taken++ > 0) writes_.fetch_add(1, std::memory_order_relaxed);
     connection->ForgetSqlState();
     if (!savepoint_open) {
@@ -934,7 +908,7 @@ std::size_t PostgresDatabase::RunBatch() {
       return taken;
     }
     // Whether the next callback's SAVEPOINT can travel with this one's end.
-    const bool more = QueuedWrite(taken) != nullptr;
+    const bool more = queue_.At(taken) != nullptr;
     const std::string_view after = more ? kNextSavepoint : std::string_view();
     if (result.ok()) {
       Status released =
@@ -971,7 +945,7 @@ std::size_t PostgresDatabase::RunBatch() {
     give_up(commit.error());
     return taken;
   }
-  for (PendingWrite* write : held) write->result = core::Ok();
+  for (internal::WriteQueue::Pending* write : held) write->result = core::Ok();
   return taken;
 }
 
@@ -980,10 +954,7 @@ PostgresDatabase::WriteCounters PostgresDatabase::write_counters() const {
           .transactions = transactions_.load(std::memory_order_relaxed)};
 }
 
-std::size_t PostgresDatabase::queued_writes() const {
-  std::lock_guard lock(queue_mutex_);
-  return queue_.size();
-}
+std::size_t PostgresDatabase::queued_writes() const { return queue_.size(); }
 
 Status PostgresDatabase::Read(const std::function<Status(Conn&)>& fn) {
   return RunTransaction(TransactionKind::kRead, readers_, fn);

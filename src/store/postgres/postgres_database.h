@@ -105,6 +105,7 @@
 
 #include "store/database.h"
 #include "store/migrations.h"
+#include "store/write_queue.h"
 
 namespace lvyuan::store {
 
@@ -258,15 +259,6 @@ class PostgresDatabase final : public Database {
   };
 
   enum class TransactionKind { kWrite, kRead };
-  // One Write waiting in the queue or being run; lives on its caller's stack.
-  struct PendingWrite {
-    explicit PendingWrite(const std::function<Status(Conn&)>& callback) : fn(callback) {}
-    const std::function<Status(Conn&)>& fn;
-    // Written by the leader before it sets done; read by the caller after.
-    Status result;
-    bool done = false;               // guarded by queue_mutex_
-    std::condition_variable wakeup;  // signalled when done or at the front
-  };
 
   // A new connection to url with the session settings. writer: one that
   // lands on a read-only server is closed and the connect tried again.
@@ -279,9 +271,6 @@ class PostgresDatabase final : public Database {
   // as another write is queued, up to max_batch_) and returns how many there
   // were.
   std::size_t RunBatch();
-  // The write at that queue position, or null when there is none (yet) or the
-  // position is max_batch_ or beyond. Takes queue_mutex_.
-  PendingWrite* QueuedWrite(std::size_t position);
 
   const std::string url_;
   const int lock_timeout_ms_;
@@ -289,10 +278,8 @@ class PostgresDatabase final : public Database {
   std::atomic<std::int64_t> connections_made_{0};
   std::atomic<std::int64_t> replica_fallbacks_{0};
   std::atomic<std::uint64_t> next_replica_{0};
-  // Write calls in arrival order; the front one leads the batch being run or
-  // the next one. Entries stay queued until their batch is done.
-  mutable std::mutex queue_mutex_;
-  std::deque<PendingWrite*> queue_;  // guarded by queue_mutex_
+  // Write calls in arrival order (group commit; store/write_queue.h).
+  internal::WriteQueue queue_;
   std::atomic<std::int64_t> writes_{0};
   std::atomic<std::int64_t> transactions_{0};
   Pool writers_;

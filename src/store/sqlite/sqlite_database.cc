@@ -468,6 +468,7 @@ SqliteDatabase::SqliteDatabase(Token, std::string path, int max_batch,
     : path_(std::move(path)),
       max_batch_(max_batch),
       writer_(std::move(writer)),
+      queue_(max_batch_),
       readers_(std::move(readers)) {
   for (const auto& reader : readers_) idle_readers_.push_back(reader.get());
 }
@@ -483,41 +484,13 @@ Status SqliteDatabase::Write(const std::function<Status(Conn&)>& fn) {
     return RunTransaction(*writer_, TransactionKind::kWrite, fn);
   }
 
-  PendingWrite self(fn);
-  std::unique_lock lock(queue_mutex_);
-  queue_.push_back(&self);
-  self.wakeup.wait(lock, [&] { return self.done || queue_.front() == &self; });
-  if (self.done) return std::move(self.result);
-
-  // This call leads: its own callback first, then the others queued behind
-  // it, including those that arrive while the batch runs (see RunBatch).
-  const bool alone = queue_.size() == 1;
-  lock.unlock();
-  std::size_t size = 1;
-  {
+  return queue_.Submit(fn, [this](internal::WriteQueue::Pending& self, bool alone) {
     std::lock_guard writer_lock(writer_mutex_);
-    size = alone ? RunAlone(self) : RunBatch();
-  }
-  lock.lock();
-  for (std::size_t i = 0; i < size; ++i) {
-    PendingWrite* write = queue_.front();
-    queue_.pop_front();
-    if (write == &self) continue;
-    write->done = true;
-    // Under the lock, so the caller cannot return and destroy it before this.
-    write->wakeup.notify_one();
-  }
-  if (!queue_.empty()) queue_.front()->wakeup.notify_one();
-  return std::move(self.result);
+    return alone ? RunAlone(self) : RunBatch();
+  });
 }
 
-SqliteDatabase::PendingWrite* SqliteDatabase::QueuedWrite(std::size_t position) {
-  if (position >= static_cast<std::size_t>(max_batch_)) return nullptr;
-  std::lock_guard lock(queue_mutex_);
-  return position < queue_.size() ? queue_[position] : nullptr;
-}
-
-std::size_t SqliteDatabase::RunAlone(PendingWrite& write) {
+std::size_t SqliteDatabase::RunAlone(internal::WriteQueue::Pending& write) {
   writes_.fetch_add(1, std::memory_order_relaxed);
   transactions_.fetch_add(1, std::memory_order_relaxed);
   write.result = RunTransaction(*writer_, TransactionKind::kWrite, write.fn);
@@ -528,19 +501,20 @@ std::size_t SqliteDatabase::RunBatch() {
   ActiveGuard active(this);
   Connection& connection = *writer_;
   // The callbacks that succeeded in the open transaction, awaiting its COMMIT.
-  std::vector<PendingWrite*> held;
+  std::vector<internal::WriteQueue::Pending*> held;
   bool open = false;
   // Ends the open transaction without committing; every held callback fails.
   auto abandon = [&](const Error& error) {
     connection.Rollback();
-    for (PendingWrite* write : held) write->result = error;
+    for (internal::WriteQueue::Pending* write : held) write->result = error;
     held.clear();
     open = false;
   };
 
   std::size_t taken = 0;
-  for (PendingWrite* next = QueuedWrite(0); next != nullptr; next = QueuedWrite(taken)) {
-    PendingWrite& write = *next;
+  for (internal::WriteQueue::Pending* next = queue_.At(0); next != nullptr;
+       next = queue_.At(taken)) {
+    internal::WriteQueue::Pending& write = *next;
     ++taken;
     writes_.fetch_add(1, std::memory_order_relaxed);
     if (!open) {
@@ -594,7 +568,7 @@ std::size_t SqliteDatabase::RunBatch() {
     abandon(commit.error());
     return taken;
   }
-  for (PendingWrite* write : held) write->result = core::Ok();
+  for (internal::WriteQueue::Pending* write : held) write->result = core::Ok();
   return taken;
 }
 
@@ -603,10 +577,7 @@ SqliteDatabase::WriteCounters SqliteDatabase::write_counters() const {
           .transactions = transactions_.load(std::memory_order_relaxed)};
 }
 
-std::size_t SqliteDatabase::queued_writes() const {
-  std::lock_guard lock(queue_mutex_);
-  return queue_.size();
-}
+std::size_t SqliteDatabase::queued_writes() const { return queue_.size(); }
 
 Status SqliteDatabase::Read(const std::function<Status(Conn&)>& fn) {
   if (IsActiveOnThisThread(this)) return NestedTransactionError();

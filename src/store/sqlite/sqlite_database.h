@@ -44,6 +44,7 @@
 
 #include "store/database.h"
 #include "store/migrations.h"
+#include "store/write_queue.h"
 
 namespace lvyuan::store::sqlite {
 
@@ -113,15 +114,6 @@ class SqliteDatabase final : public Database {
  private:
   // kWrite: BEGIN IMMEDIATE; kRead: BEGIN and take the snapshot at once.
   enum class TransactionKind { kWrite, kRead };
-  // One Write waiting in the queue or being run; lives on its caller's stack.
-  struct PendingWrite {
-    explicit PendingWrite(const std::function<Status(Conn&)>& callback) : fn(callback) {}
-    const std::function<Status(Conn&)>& fn;
-    // Written by the leader before it sets done; read by the caller after.
-    Status result;
-    bool done = false;               // guarded by queue_mutex_
-    std::condition_variable wakeup;  // signalled when done or at the front
-  };
 
   // Runs fn on conn inside BEGIN ... COMMIT (or ROLLBACK), marking this
   // database active on the calling thread meanwhile.
@@ -133,11 +125,8 @@ class SqliteDatabase final : public Database {
   // write as a plain transaction; RunBatch runs queue positions 0, 1, ... as
   // one transaction for as long as another write is queued (up to
   // max_batch_).
-  std::size_t RunAlone(PendingWrite& write);
+  std::size_t RunAlone(internal::WriteQueue::Pending& write);
   std::size_t RunBatch();
-  // The write at that queue position, or null when there is none (yet) or the
-  // position is max_batch_ or beyond. Takes queue_mutex_.
-  PendingWrite* QueuedWrite(std::size_t position);
   // Blocks until a reader is idle and takes it; ReturnReader gives it back.
   Connection& CheckOutReader();
   void ReturnReader(Connection& reader);
@@ -149,10 +138,8 @@ class SqliteDatabase final : public Database {
   std::mutex writer_mutex_;
   std::unique_ptr<Connection> writer_;
 
-  // Write calls in arrival order; the front one leads the batch being run or
-  // the next one. Entries stay queued until their batch is done.
-  mutable std::mutex queue_mutex_;
-  std::deque<PendingWrite*> queue_;  // guarded by queue_mutex_
+  // Write calls in arrival order (group commit; store/write_queue.h).
+  internal::WriteQueue queue_;
 
   std::atomic<std::int64_t> writes_{0};
   std::atomic<std::int64_t> transactions_{0};
