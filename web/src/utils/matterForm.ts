@@ -356,6 +356,17 @@ export function fieldErrorOf(
   return fieldErrorFor(error, props, { [error.field]: head })
 }
 
+/**
+ * `error` as the form shows it: a server error naming a path inside a field
+ * (`subject.credit_code`, `recipients[1]`) becomes one naming the field's form item; anything
+ * else is returned as it is. For the generated forms' submit handlers to rethrow.
+ */
+export function asFormItemError(error: unknown): unknown {
+  if (!(error instanceof ApiError) || !error.field) return error
+  const head = error.field.split(/[.[]/)[0] ?? error.field
+  return new ApiError(error.status, error.code, error.message, head)
+}
+
 /** A rule of an Element Plus form item (the subset the generated forms use). */
 export interface ValueRule {
   validator: (rule: unknown, value: unknown, callback: (error?: Error) => void) => void
