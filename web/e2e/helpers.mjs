@@ -54,3 +54,27 @@ export async function login(page, username, password) {
   await page.locator(sel('login-password')).fill(password)
   await page.locator(sel('login-submit')).click()
 }
+
+// A real 1×1 PNG: the server checks the type from the bytes.
+export const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+)
+
+/** The unit of a demo account, from its sign-in answer. */
+export async function unitOf(username) {
+  const res = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+  })
+  if (res.status !== 200) throw new Error(`sign-in of ${username}: HTTP ${res.status}`)
+  return (await res.json()).user.unit
+}
+
+/** Signs `page` in as the demo account `username` and waits for the home page. */
+export async function signInDemo(page, username) {
+  await page.goto(BASE_URL + '/login')
+  await login(page, username, DEMO_PASSWORD)
+  await page.waitForURL(/\/home/)
+}

@@ -1,38 +1,20 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  BASE_URL,
-  DEMO_PASSWORD,
   launch,
-  login,
   newPage,
+  PNG,
   sel,
+  signInDemo,
+  unitOf,
   withScreenshotOnFailure,
 } from './helpers.mjs'
 
-// A real 1×1 PNG: the server checks the type from the bytes.
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
-  'base64',
-)
 // 统一社会信用代码 with a valid GB 32100 check character.
 const CREDIT_CODE = '91350100M000100Y43'
 
-/** The unit of a demo account, from its sign-in answer. */
-async function unitOf(username) {
-  const res = await fetch(`${BASE_URL}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password: DEMO_PASSWORD }),
-  })
-  assert.equal(res.status, 200, `sign-in of ${username}`)
-  return (await res.json()).user.unit
-}
-
 async function signIn(page, username) {
-  await page.goto(BASE_URL + '/login')
-  await login(page, username, DEMO_PASSWORD)
-  await page.waitForURL(/\/home/)
+  await signInDemo(page, username)
   await page.locator(sel('home-todos')).waitFor()
 }
 
