@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -68,6 +69,10 @@ int main(int argc, char** argv) {
   bool demo_totp = false;
   demo->add_option("--password", demo_password, "password of every demo account");
   demo->add_flag("--totp", demo_totp, "require TOTP of the roles that need it (default: exempt)");
+  std::int64_t demo_matters = 0;
+  demo->add_option("--matters", demo_matters,
+                   "top the deployment up to this many matters (county bureaus of all Zhejiang)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}));
 
   auto* version = cli.add_subcommand("version", "Print the version");
 
@@ -258,6 +263,28 @@ int main(int argc, char** argv) {
     for (const auto& a : *accounts) {
       std::printf("  %-16s %-20s %s%s\n", a.username.c_str(), a.role.c_str(), a.unit.c_str(),
                   a.created ? "" : "  (已存在 existed)");
+    }
+    if (demo_matters > 0) {
+      const bool tty = ::isatty(STDERR_FILENO) != 0;
+      const auto started = std::chrono::steady_clock::now();
+      lvyuan::domain::DemoVolumeOptions volume;
+      volume.matters = demo_matters;
+      volume.password = demo_password;
+      volume.progress = [&](std::int64_t done, std::int64_t target) {
+        if (!tty) return;
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::fprintf(stderr, "\r事项 matters %lld / %lld  (%.0f s)", static_cast<long long>(done),
+                     static_cast<long long>(target), s);
+      };
+      auto made = rt.DemoVolume(volume);
+      if (tty) std::fprintf(stderr, "\n");
+      if (!made.ok()) return Fail(made.error());
+      const double s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::printf("事项 matters: %lld → %lld (%d units added) in %.1f s\n",
+                  static_cast<long long>(made->matters_before),
+                  static_cast<long long>(made->matters_after), made->units_added, s);
     }
     return kExitOk;
   }

@@ -203,6 +203,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
                                         *rt->regions_, *rt->field_cipher_, rt->clock_);
   // Notifications reach the browsers connected to any process.
   rt->matters_->UseNotifier(*rt->notifier_);
+  rt->subjects_ = std::make_unique<domain::Subjects>(*rt->db_, *rt->log_, *rt->field_cipher_);
+  rt->directory_ = std::make_unique<domain::UnitDirectory>(*rt->db_);
   TRY(rt->accounts_->Initialize());
   if (for_server) TRY(http::ConfigureAccessLog(c.log.access_log));
   return rt;
@@ -243,7 +245,9 @@ core::Status Runtime::Serve() {
                         .witnesses = &witnesses,
                         .calendar = calendar_.get(),
                         .notifier = notifier_.get(),
-                        .matters = matters_.get()},
+                        .matters = matters_.get(),
+                        .subjects = subjects_.get(),
+                        .directory = directory_.get()},
                        {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute),
                         .rate_limit_store = db_.get()});
   http::Server server(so, router, http::MakeHooks(*accounts_, *db_));
@@ -284,6 +288,12 @@ core::Result<std::vector<domain::DemoAccount>> Runtime::Demo(const std::string& 
   auto accounts = TRY(domain::CreateDemo(*accounts_, {.password = password, .require_totp = totp}));
   TRY(domain::CreateDemoMatters(*matters_, *evidence_, *db_, *catalog_));
   return accounts;
+}
+
+core::Result<domain::DemoVolumeResult> Runtime::DemoVolume(
+    const domain::DemoVolumeOptions& options) {
+  return domain::CreateDemoVolume(*accounts_, *matters_, *evidence_, *db_, *catalog_, *regions_,
+                                  clock_, options);
 }
 
 core::Result<std::int64_t> Runtime::ResolveUnit(const std::string& id_or_name) {

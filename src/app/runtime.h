@@ -16,10 +16,13 @@
 #include "domain/accounts.h"
 #include "domain/catalog.h"
 #include "domain/demo.h"
+#include "domain/demo_volume.h"
 #include "domain/evidence.h"
 #include "domain/matters.h"
 #include "domain/record_access.h"
 #include "domain/record_verify_job.h"
+#include "domain/subjects.h"
+#include "domain/unit_directory.h"
 #include "record/log.h"
 #include "store/database.h"
 #include "store/notify.h"
@@ -50,6 +53,9 @@ class Runtime {
   // bound.
   core::Status Serve();
   core::Result<std::vector<domain::DemoAccount>> Demo(const std::string& password, bool totp);
+  // After Demo: tops the deployment up to options.matters matters
+  // (domain::CreateDemoVolume).
+  core::Result<domain::DemoVolumeResult> DemoVolume(const domain::DemoVolumeOptions& options);
   // A unit by id ("12") or exact name.
   core::Result<std::int64_t> ResolveUnit(const std::string& id_or_name);
   core::Result<std::int64_t> ResolveUser(const std::string& username);
@@ -82,6 +88,8 @@ class Runtime {
   std::unique_ptr<domain::Evidence> evidence_;
   std::unique_ptr<workflow::Registry> workflows_;  // workflows/ beside the shipped data
   std::unique_ptr<domain::Matters> matters_;
+  std::unique_ptr<domain::Subjects> subjects_;
+  std::unique_ptr<domain::UnitDirectory> directory_;
 };
 
 }  // namespace lvyuan::app

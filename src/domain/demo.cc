@@ -157,7 +157,8 @@ constexpr std::pair<const char*, const char*> kAbbreviations[] = {
     {"湖州市林业局", "湖林"},
 };
 
-// A demo user acting as if signed in.
+}  // namespace
+
 Result<Principal> DemoPrincipal(store::Database& db, const Catalog& catalog,
                                 std::string_view username) {
   std::optional<store::UserRecord> user;
@@ -181,7 +182,6 @@ Result<Principal> DemoPrincipal(store::Database& db, const Catalog& catalog,
   return p;
 }
 
-// A small PNG photo entered by `who` (the demo's on-site evidence).
 Result<std::int64_t> DemoPhoto(Evidence& evidence, const Principal& who, int seed) {
   Provenance p;
   p.source = "on_site_capture";
@@ -202,8 +202,6 @@ Result<std::int64_t> DemoPhoto(Evidence& evidence, const Principal& who, int see
   if (!done.evidence) return core::Internal("demo photo upload did not complete");
   return done.evidence->id;
 }
-
-}  // namespace
 
 Result<int> CreateDemoMatters(Matters& matters, Evidence& evidence, store::Database& db,
                               const Catalog& catalog) {

@@ -34,6 +34,15 @@ Result<std::vector<DemoAccount>> CreateDemo(Accounts& accounts, const DemoOption
 // police as a suspected crime whose transfer the police have accepted (the
 // procuratorate copied). Returns how many matters it opened (0 when some
 // existed already).
+// A demo user acting as if signed in (roles and permissions from the
+// catalogue). NotFound when there is no such user.
+Result<Principal> DemoPrincipal(store::Database& db, const Catalog& catalog,
+                                std::string_view username);
+
+// Uploads a small PNG photo as evidence entered by `who` (the demo's on-site
+// evidence; `seed` varies its bytes) and returns its evidence id.
+Result<std::int64_t> DemoPhoto(Evidence& evidence, const Principal& who, int seed);
+
 Result<int> CreateDemoMatters(Matters& matters, Evidence& evidence, store::Database& db,
                               const Catalog& catalog);
 

@@ -9,7 +9,9 @@
 
 #include "core/strings.h"
 #include "crypto/random.h"
+#include "domain/matters.h"
 #include "domain/record_actor.h"
+#include "store/matters.h"
 
 namespace lvyuan::domain {
 namespace json = boost::json;
@@ -298,6 +300,18 @@ bool Evidence::SeesAllUnits(const Principal& who) const {
 
 bool Evidence::MayRead(const Principal& who) const {
   return SeesAllUnits(who) || who.Has(kEvidenceReadPermission);
+}
+
+bool Evidence::MayReadMatterFiles(const Principal& who) const {
+  return who.unit_id != 0 && who.Has(kMatterReadPermission);
+}
+
+Result<bool> Evidence::MayReadFile(store::Conn& conn, const Principal& who,
+                                   const store::EvidenceRecord& e) const {
+  if (SeesAllUnits(who)) return true;
+  if (who.unit_id != 0 && e.unit_id == who.unit_id && MayRead(who)) return true;
+  if (!MayReadMatterFiles(who)) return false;
+  return store::IsFileVisibleTo(conn, e.id, who.unit_id);
 }
 
 fs::path Evidence::TempPathOf(std::string_view upload_id) const {
@@ -635,13 +649,15 @@ Status Evidence::AppendRead(store::Conn& conn, const Principal& who,
 
 Result<store::EvidenceRecord> Evidence::Get(const Principal& who, std::int64_t id,
                                             const RequestMeta& meta) {
-  if (!MayRead(who)) return core::PermissionDenied("没有查看证据文件的权限");
+  if (!MayRead(who) && !MayReadMatterFiles(who)) {
+    return core::PermissionDenied("没有查看证据文件的权限");
+  }
   std::optional<store::EvidenceRecord> found;
   TRY(db_.Write([&](store::Conn& conn) -> Status {
     found = TRY(store::FindEvidence(conn, id));
-    if (!found || (!SeesAllUnits(who) && found->unit_id != who.unit_id)) {
-      return core::NotFound("证据文件不存在");
-    }
+    if (!found) return core::NotFound("证据文件不存在");
+    const bool readable = TRY(MayReadFile(conn, who, *found));
+    if (!readable) return core::NotFound("证据文件不存在");
     return AppendRead(conn, who, *found, "evidence.view", meta);
   }));
   return *found;
@@ -649,13 +665,15 @@ Result<store::EvidenceRecord> Evidence::Get(const Principal& who, std::int64_t i
 
 Result<EvidenceContent> Evidence::Open(const Principal& who, std::int64_t id,
                                        const RequestMeta& meta) {
-  if (!MayRead(who)) return core::PermissionDenied("没有查看证据文件的权限");
+  if (!MayRead(who) && !MayReadMatterFiles(who)) {
+    return core::PermissionDenied("没有查看证据文件的权限");
+  }
   EvidenceContent out;
   TRY(db_.Write([&](store::Conn& conn) -> Status {
     auto found = TRY(store::FindEvidence(conn, id));
-    if (!found || (!SeesAllUnits(who) && found->unit_id != who.unit_id)) {
-      return core::NotFound("证据文件不存在");
-    }
+    if (!found) return core::NotFound("证据文件不存在");
+    const bool readable = TRY(MayReadFile(conn, who, *found));
+    if (!readable) return core::NotFound("证据文件不存在");
     auto path = blobs_.PathOf(found->sm3);
     if (!path.ok()) return core::DataLoss("证据文件内容缺失：" + found->sm3, "sm3");
     out.path = std::move(path).value();

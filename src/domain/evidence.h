@@ -11,9 +11,12 @@
 // "evidence.upload" event carrying the file's hashes.
 //
 // Scope: an upload belongs to the user who opened it; an evidence file to
-// the unit that entered it. The audit administrator (audit:event:list) and
-// the command line read every unit's files. Anything outside the caller's
-// scope answers NotFound.
+// the unit that entered it. A file attached to a matter may also be read
+// (Get, Open) by the users with kMatterReadPermission of every unit that
+// sees the matter (participates or was shared it; matter:scope:all alone is
+// not enough). The audit administrator (audit:event:list) and the command
+// line read every unit's files. Anything outside the caller's scope answers
+// NotFound; every read is an event, whoever reads.
 //
 // Thread-safe. An UploadSession is used by one thread at a time.
 #pragma once
@@ -204,16 +207,25 @@ class Evidence {
   // audit:event:list, else PermissionDenied). No event: a list shows no
   // content.
   Result<Page<store::EvidenceRecord>> List(const Principal& who, store::EvidenceFilter filter);
-  // One file's metadata; writes an "evidence.view" event. NotFound outside
-  // the caller's scope.
+  // One file's metadata; writes an "evidence.view" event. PermissionDenied
+  // without evidence:file:read, audit:event:list or (for a user in a unit)
+  // matter:item:read; NotFound outside the caller's scope (see the file
+  // comment).
   Result<store::EvidenceRecord> Get(const Principal& who, std::int64_t id, const RequestMeta& meta);
-  // One file's content; writes an "evidence.download" event. NotFound
-  // outside the caller's scope; DataLoss when the blob is missing.
+  // One file's content; writes an "evidence.download" event. Errors as Get;
+  // DataLoss when the blob is missing.
   Result<EvidenceContent> Open(const Principal& who, std::int64_t id, const RequestMeta& meta);
 
  private:
   friend class UploadSession;
   bool MayRead(const Principal& who) const;
+  // A user in a unit with kMatterReadPermission: may read the files of the
+  // matters the unit sees.
+  bool MayReadMatterFiles(const Principal& who) const;
+  // Whether `who` may read `e` (see the file comment), in the caller's
+  // transaction.
+  Result<bool> MayReadFile(store::Conn& conn, const Principal& who,
+                           const store::EvidenceRecord& e) const;
   bool SeesAllUnits(const Principal& who) const;
   Result<store::UploadRecord> OwnUpload(const Principal& who, std::string_view upload_id);
   Result<UploadResult> Complete(UploadSession& session);

@@ -581,17 +581,32 @@ Status Matters::Perform(store::Conn& conn, store::Outbox* outbox, const Acting& 
 Result<std::int64_t> Matters::Create(const Principal& who, std::string_view kind,
                                      const json::value& fields, const RequestMeta& meta) {
   TRY(CheckReader(who));
-  const Definition* def = registry_.Find(kind);
-  if (def == nullptr) return core::InvalidArgument("没有这种事项类型", "kind");
+  if (registry_.Find(kind) == nullptr) return core::InvalidArgument("没有这种事项类型", "kind");
   const std::int64_t now = clock_.NowMs();
   std::int64_t id = 0;
   TRY(Write([&](store::Conn& conn, store::Outbox* outbox) -> Status {
-    const Acting acting = TRY(ActingOf(conn, who));
-    Plan plan = TRY(workflow::PlanCreate(*def, acting.actor, fields, now, calendar_));
-    id = TRY(CreateIn(conn, outbox, acting, *def, std::move(plan), true, now, meta, 0));
+    id = TRY(CreateWith(conn, outbox, who, kind, fields, now, meta));
     return core::Ok();
   }));
   return id;
+}
+
+Result<std::int64_t> Matters::CreateInTransaction(store::Conn& conn, const Principal& who,
+                                                  std::string_view kind, const json::value& fields,
+                                                  std::int64_t now, const RequestMeta& meta) {
+  TRY(CheckReader(who));
+  return CreateWith(conn, nullptr, who, kind, fields, now, meta);
+}
+
+Result<std::int64_t> Matters::CreateWith(store::Conn& conn, store::Outbox* outbox,
+                                         const Principal& who, std::string_view kind,
+                                         const json::value& fields, std::int64_t now,
+                                         const RequestMeta& meta) {
+  const Definition* def = registry_.Find(kind);
+  if (def == nullptr) return core::InvalidArgument("没有这种事项类型", "kind");
+  const Acting acting = TRY(ActingOf(conn, who));
+  Plan plan = TRY(workflow::PlanCreate(*def, acting.actor, fields, now, calendar_));
+  return CreateIn(conn, outbox, acting, *def, std::move(plan), true, now, meta, 0);
 }
 
 Result<std::int64_t> Matters::Act(const Principal& who, std::int64_t id, std::string_view action,
@@ -601,39 +616,56 @@ Result<std::int64_t> Matters::Act(const Principal& who, std::int64_t id, std::st
   const std::int64_t now = clock_.NowMs();
   std::int64_t version = 0;
   TRY(Write([&](store::Conn& conn, store::Outbox* outbox) -> Status {
-    Acting acting = TRY(ActingOf(conn, who));
-    auto found = TRY(VisibleMatter(conn, who, id));
-    if (!found) return core::NotFound(std::string(kNotFound));
-    store::MatterRecord m = std::move(*found);
-    const Definition* def = registry_.Find(m.kind);
-    if (def == nullptr) return core::FailedPrecondition("该事项类型已不再提供办理");
-    acting.actor.relations = ParseRelations(TRY(store::RelationsOf(conn, id, acting.unit.id)));
-    if (m.version != expected_version) return core::Aborted(std::string(kStale));
-
-    workflow::MatterSnapshot snapshot;
-    snapshot.state = m.state;
-    snapshot.fields = TRY(ParseFields(m.fields));
-    snapshot.version = m.version;
-    snapshot.created_ms = m.created_at;
-    snapshot.owner_unit_id = m.owner_unit_id;
-    for (const auto& d : TRY(store::ListDeadlines(conn, id))) {
-      if (!d.cleared_at) snapshot.deadlines.push_back({d.name, d.started_at, d.due_at});
-    }
-    Plan plan =
-        TRY(workflow::PlanAction(*def, snapshot, action, acting.actor, fields, now, calendar_));
-    TRY(ResolveSubjects(conn, *def, plan, now));
-    m.state = plan.to_state;
-    FillCommon(*def, plan.fields, m);
-    m.fields = json::serialize(plan.fields);
-    m.updated_at = now;
-    const bool updated = TRY(store::UpdateMatter(conn, m, expected_version));
-    if (!updated) return core::Aborted(std::string(kStale));
-    m.version = expected_version + 1;
-    TRY(Perform(conn, outbox, acting, *def, m, plan, false, true, now, meta, 0));
-    version = m.version;
+    version = TRY(ActWith(conn, outbox, who, id, action, fields, expected_version, now, meta));
     return core::Ok();
   }));
   return version;
+}
+
+Result<std::int64_t> Matters::ActInTransaction(store::Conn& conn, const Principal& who,
+                                               std::int64_t id, std::string_view action,
+                                               const json::value& fields,
+                                               std::int64_t expected_version, std::int64_t now,
+                                               const RequestMeta& meta) {
+  TRY(CheckReader(who));
+  return ActWith(conn, nullptr, who, id, action, fields, expected_version, now, meta);
+}
+
+Result<std::int64_t> Matters::ActWith(store::Conn& conn, store::Outbox* outbox,
+                                      const Principal& who, std::int64_t id,
+                                      std::string_view action, const json::value& fields,
+                                      std::int64_t expected_version, std::int64_t now,
+                                      const RequestMeta& meta) {
+  Acting acting = TRY(ActingOf(conn, who));
+  auto found = TRY(VisibleMatter(conn, who, id));
+  if (!found) return core::NotFound(std::string(kNotFound));
+  store::MatterRecord m = std::move(*found);
+  const Definition* def = registry_.Find(m.kind);
+  if (def == nullptr) return core::FailedPrecondition("该事项类型已不再提供办理");
+  acting.actor.relations = ParseRelations(TRY(store::RelationsOf(conn, id, acting.unit.id)));
+  if (m.version != expected_version) return core::Aborted(std::string(kStale));
+
+  workflow::MatterSnapshot snapshot;
+  snapshot.state = m.state;
+  snapshot.fields = TRY(ParseFields(m.fields));
+  snapshot.version = m.version;
+  snapshot.created_ms = m.created_at;
+  snapshot.owner_unit_id = m.owner_unit_id;
+  for (const auto& d : TRY(store::ListDeadlines(conn, id))) {
+    if (!d.cleared_at) snapshot.deadlines.push_back({d.name, d.started_at, d.due_at});
+  }
+  Plan plan =
+      TRY(workflow::PlanAction(*def, snapshot, action, acting.actor, fields, now, calendar_));
+  TRY(ResolveSubjects(conn, *def, plan, now));
+  m.state = plan.to_state;
+  FillCommon(*def, plan.fields, m);
+  m.fields = json::serialize(plan.fields);
+  m.updated_at = now;
+  const bool updated = TRY(store::UpdateMatter(conn, m, expected_version));
+  if (!updated) return core::Aborted(std::string(kStale));
+  m.version = expected_version + 1;
+  TRY(Perform(conn, outbox, acting, *def, m, plan, false, true, now, meta, 0));
+  return m.version;
 }
 
 Result<MatterView> Matters::Get(const Principal& who, std::int64_t id) {
@@ -727,7 +759,10 @@ Result<MatterList> Matters::List(const Principal& who, const MatterListFilter& i
     auto page = TRY(store::ListMatters(conn, f));
     out.items = std::move(page.items);
     out.next = page.next;
-    out.counts = TRY(store::CountMattersByState(conn, f));
+    out.owner_unit_names = std::move(page.owner_unit_names);
+    auto counts = TRY(store::CountMattersByState(conn, f));
+    out.counts = std::move(counts.by_state);
+    out.counts_capped = counts.capped;
     return core::Ok();
   }));
   return out;
@@ -835,11 +870,13 @@ Result<TodoList> Matters::Todos(const Principal& who, const TodoQuery& query) {
 }
 
 Result<MatterTimeline> Matters::Timeline(const Principal& who, std::int64_t id,
-                                         std::int64_t before_seq, int limit) {
+                                         std::int64_t before_seq, int limit,
+                                         const RequestMeta& meta) {
   TRY(CheckReader(who));
   if (limit < 1 || limit > 200) return core::InvalidArgument("每页条数应为 1 到 200", "limit");
   MatterTimeline out;
-  TRY(db_.Read([&](store::Conn& conn) -> Status {
+  TRY(db_.Write([&](store::Conn& conn) -> Status {
+    out = MatterTimeline{};
     auto found = TRY(VisibleMatter(conn, who, id));
     if (!found) return core::NotFound(std::string(kNotFound));
     store::EventFilter filter;
@@ -851,6 +888,25 @@ Result<MatterTimeline> Matters::Timeline(const Principal& who, std::int64_t id,
     if (out.events.size() == static_cast<std::size_t>(limit)) {
       out.next_before = out.events.back().seq;
     }
+    for (const store::EventRecord& e : out.events) {
+      if (!e.actor_unit_id || out.unit_names.contains(*e.actor_unit_id)) continue;
+      auto unit = TRY(store::FindUnit(conn, *e.actor_unit_id));
+      out.unit_names[*e.actor_unit_id] = unit ? unit->name : std::string();
+    }
+    if (out.events.empty()) return core::Ok();
+    record::EventInput view;
+    view.actor = ActorOf(who);
+    view.action = "record.view";
+    view.object_type = "record";
+    view.object_id = "matter:";
+    view.object_id += std::to_string(id);
+    view.client_ip = meta.client_ip;
+    view.request_id = meta.request_id;
+    view.detail["view"] = "timeline";
+    view.detail["events"] = static_cast<std::int64_t>(out.events.size());
+    view.detail["from_seq"] = out.events.back().seq;
+    view.detail["to_seq"] = out.events.front().seq;
+    TRY(log_.Append(conn, view));
     return core::Ok();
   }));
   return out;

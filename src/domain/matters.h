@@ -167,8 +167,13 @@ struct MatterListFilter {
 struct MatterList {
   std::vector<store::MatterRecord> items;
   std::optional<store::MatterCursor> next;
-  // Matters of the filter (states, cursor and limit aside) by state.
+  // Matters of the filter (states, cursor and limit aside) by state; with
+  // filters beyond kind, counted over a bounded window and `counts_capped`
+  // when the window did not hold every candidate (store::CountMattersByState).
   std::map<std::string, std::int64_t> counts;
+  bool counts_capped = false;
+  // The name of each item's owner unit, by id.
+  std::map<std::int64_t, std::string> owner_unit_names;
 };
 
 // One to-do: a matter awaiting an action the caller may take.
@@ -196,6 +201,9 @@ struct TodoList {
 struct MatterTimeline {
   std::vector<store::EventRecord> events;   // newest first
   std::optional<std::int64_t> next_before;  // seq cursor for the next page
+  // The names of the units of the events' actors, by unit id ("" for a unit
+  // that no longer exists).
+  std::map<std::int64_t, std::string> unit_names;
 };
 
 class Matters {
@@ -216,6 +224,19 @@ class Matters {
   // the guard's message and field. Returns the new matter's id.
   Result<std::int64_t> Create(const Principal& who, std::string_view kind,
                               const boost::json::value& fields, const RequestMeta& meta);
+
+  // Create and Act inside the caller's write transaction at time `now`,
+  // with nothing published (bulk loading: the demo volume, demo_volume.h):
+  // the same checks, rows, notifications and record events as Create and
+  // Act. On an error the caller must return it from its Write callback, so
+  // that what was written so far is rolled back.
+  Result<std::int64_t> CreateInTransaction(store::Conn& conn, const Principal& who,
+                                           std::string_view kind, const boost::json::value& fields,
+                                           std::int64_t now, const RequestMeta& meta);
+  Result<std::int64_t> ActInTransaction(store::Conn& conn, const Principal& who, std::int64_t id,
+                                        std::string_view action, const boost::json::value& fields,
+                                        std::int64_t expected_version, std::int64_t now,
+                                        const RequestMeta& meta);
 
   // The matter with its participants, deadlines, links, files and the
   // caller's allowed actions. NotFound ("事项不存在") when it does not exist or
@@ -254,9 +275,13 @@ class Matters {
   void UseNotifier(store::Notifier& notifier) { notifier_ = &notifier; }
 
   // The record events of the matter, newest first, before `before_seq`
-  // (0: from the newest), at most `limit` (1..200). NotFound as Get.
+  // (0: from the newest), at most `limit` (1..200). NotFound as Get. A page
+  // that is not empty is a read of the matter's record (调阅监督): one
+  // "record.view" event on ("record", "matter:<id>") — as
+  // RecordAccess::ObjectRecord writes — with detail {"view": "timeline",
+  // "events", "from_seq", "to_seq"}, in the transaction that reads it.
   Result<MatterTimeline> Timeline(const Principal& who, std::int64_t id, std::int64_t before_seq,
-                                  int limit);
+                                  int limit, const RequestMeta& meta = {});
 
   // The caller's own notifications (a principal without a user has none),
   // newest first, below `before_id` (0: from the newest).
@@ -277,6 +302,13 @@ class Matters {
   // db_.Write, or notifier_->Write when there is a notifier (outbox is null
   // without one).
   Status Write(const std::function<Status(store::Conn&, store::Outbox*)>& fn);
+  Result<std::int64_t> CreateWith(store::Conn& conn, store::Outbox* outbox, const Principal& who,
+                                  std::string_view kind, const boost::json::value& fields,
+                                  std::int64_t now, const RequestMeta& meta);
+  Result<std::int64_t> ActWith(store::Conn& conn, store::Outbox* outbox, const Principal& who,
+                               std::int64_t id, std::string_view action,
+                               const boost::json::value& fields, std::int64_t expected_version,
+                               std::int64_t now, const RequestMeta& meta);
   Result<std::int64_t> CreateIn(store::Conn& conn, store::Outbox* outbox, const Acting& acting,
                                 const workflow::Definition& def, workflow::Plan plan,
                                 bool check_files, std::int64_t now, const RequestMeta& meta,

@@ -105,13 +105,21 @@ json::object MatterJson(const workflow::Registry& registry, const domain::Matter
 }
 
 // A matter's event as its participants see it: no client address or
-// request id (those stay with the audit log).
-json::value TimelineEventJson(const store::EventRecord& e) {
+// request id (those stay with the audit log). `unit_names` names the actors'
+// units (Matters::Timeline).
+json::value TimelineEventJson(const store::EventRecord& e,
+                              const std::map<std::int64_t, std::string>& unit_names) {
+  json::value unit_name = nullptr;
+  if (e.actor_unit_id) {
+    auto it = unit_names.find(*e.actor_unit_id);
+    if (it != unit_names.end()) unit_name = json::value(it->second);
+  }
   return json::object{{"seq", e.seq},
                       {"at", core::FormatIsoUtc(e.at)},
                       {"actor_user_id", OptInt(e.actor_user_id)},
                       {"actor_username", e.actor_username},
                       {"actor_unit_id", OptInt(e.actor_unit_id)},
+                      {"actor_unit_name", std::move(unit_name)},
                       {"action", e.action},
                       {"outcome", e.outcome},
                       {"changes", ParsedOr(e.changes, json::object{})},
@@ -306,7 +314,11 @@ void AddMatterRoutes(Router& router, const Services& services) {
                 const std::int64_t at = now();
                 json::array items;
                 for (const auto& m : list.items) {
-                  items.push_back(MatterSummary(matters->registry(), m, at));
+                  json::object item = MatterSummary(matters->registry(), m, at);
+                  const auto name = list.owner_unit_names.find(m.owner_unit_id);
+                  item["owner_unit_name"] =
+                      name == list.owner_unit_names.end() ? std::string() : name->second;
+                  items.push_back(std::move(item));
                 }
                 json::object counts;
                 for (const auto& [state, count] : list.counts) counts[state] = count;
@@ -315,7 +327,8 @@ void AddMatterRoutes(Router& router, const Services& services) {
                              {"items", std::move(items)},
                              {"next_cursor", list.next ? json::value(EncodeMatterCursor(*list.next))
                                                        : json::value(nullptr)},
-                             {"counts", std::move(counts)}});
+                             {"counts", std::move(counts)},
+                             {"counts_capped", list.counts_capped}});
               })});
 
   router.Add(
@@ -376,9 +389,11 @@ void AddMatterRoutes(Router& router, const Services& services) {
                 const std::int64_t id = TRY(r.PathId("id"));
                 const std::int64_t before = TRY(DecodeCursor(r));
                 const int limit = TRY(LimitOf(r, 50, 200));
-                auto timeline = TRY(matters->Timeline(*r.principal, id, before, limit));
+                auto timeline = TRY(matters->Timeline(*r.principal, id, before, limit, MetaOf(r)));
                 json::array items;
-                for (const auto& e : timeline.events) items.push_back(TimelineEventJson(e));
+                for (const auto& e : timeline.events) {
+                  items.push_back(TimelineEventJson(e, timeline.unit_names));
+                }
                 return JsonResponse(
                     200, json::object{
                              {"items", std::move(items)},

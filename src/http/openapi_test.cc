@@ -22,6 +22,8 @@
 #include "domain/matters.h"
 #include "domain/record_access.h"
 #include "domain/record_verify_job.h"
+#include "domain/subjects.h"
+#include "domain/unit_directory.h"
 #include "http/router.h"
 #include "http/routes.h"
 #include "http/server.h"
@@ -161,6 +163,8 @@ class OpenApiTest : public ::testing::Test {
     cipher_ = std::make_unique<crypto::FieldCipher>(crypto::FieldCipher::Generate());
     matters_ = std::make_unique<domain::Matters>(*db_, *log_, *workflows_, *calendar_, *regions_,
                                                  *cipher_, clock_);
+    subjects_ = std::make_unique<domain::Subjects>(*db_, *log_, *cipher_);
+    directory_ = std::make_unique<domain::UnitDirectory>(*db_);
     RegisterRoutes(router_,
                    {.accounts = *accounts_,
                     .record = record_.get(),
@@ -168,7 +172,9 @@ class OpenApiTest : public ::testing::Test {
                     .evidence = evidence_.get(),
                     .calendar = calendar_.get(),
                     .notifier = notifier_.get(),
-                    .matters = matters_.get()},
+                    .matters = matters_.get(),
+                    .subjects = subjects_.get(),
+                    .directory = directory_.get()},
                    {});
 
     std::string error;
@@ -177,6 +183,8 @@ class OpenApiTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    directory_.reset();
+    subjects_.reset();
     matters_.reset();
     verify_.reset();
     evidence_.reset();
@@ -201,6 +209,8 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<workflow::Registry> workflows_;
   std::unique_ptr<crypto::FieldCipher> cipher_;
   std::unique_ptr<domain::Matters> matters_;
+  std::unique_ptr<domain::Subjects> subjects_;
+  std::unique_ptr<domain::UnitDirectory> directory_;
   std::unique_ptr<domain::Catalog> catalog_;
   std::unique_ptr<core::RegionCatalogue> regions_;
   core::SystemClock clock_;

@@ -127,6 +127,7 @@ void RegisterRoutes(Router& router, const Services& services, const ApiOptions& 
   if (services.calendar) AddCalendarRoutes(router, services);
   if (services.notifier) AddStreamRoutes(router, services);
   if (services.matters) AddMatterRoutes(router, services);
+  if (services.subjects || services.directory) AddSubjectRoutes(router, services);
   const RateLimiterOptions login_rate{
       .capacity = static_cast<double>(options.login_rate_per_minute),
       .refill_per_second = options.login_rate_per_minute / 60.0,

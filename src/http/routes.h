@@ -19,6 +19,8 @@ class RecordAccess;
 class RecordVerifyJob;
 class Evidence;
 class Matters;
+class Subjects;
+class UnitDirectory;
 }  // namespace lvyuan::domain
 
 namespace lvyuan::record {
@@ -52,10 +54,16 @@ struct Services {
   store::Notifier* notifier = nullptr;
   // Matters and notifications; null leaves out their routes (matter_routes.cc).
   domain::Matters* matters = nullptr;
+  // Subjects and the business users' unit directory; null leaves out their
+  // routes (subject_routes.cc).
+  domain::Subjects* subjects = nullptr;
+  domain::UnitDirectory* directory = nullptr;
 };
 
 // The matter and notification routes (matter_routes.cc).
 void AddMatterRoutes(Router& router, const Services& services);
+// The subject and unit directory routes (subject_routes.cc).
+void AddSubjectRoutes(Router& router, const Services& services);
 
 // Adds every /api/v1 and /api/public route to `router`: the one route table
 // of the product (parts of it live in record_routes.cc, evidence_routes.cc).

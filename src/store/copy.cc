@@ -16,7 +16,7 @@ struct TableSpec {
 };
 
 // Dependency order: every table after the tables its foreign keys name.
-constexpr std::array<TableSpec, 25> kTables = {{
+constexpr std::array<TableSpec, 26> kTables = {{
     {"settings", ""},
     {"units", "parent_id"},
     {"users", ""},
@@ -42,6 +42,7 @@ constexpr std::array<TableSpec, 25> kTables = {{
     {"matter_files", ""},
     {"matter_deadlines", ""},
     {"notifications", ""},
+    {"matter_counts", ""},
 }};
 
 constexpr std::array<std::string_view, kTables.size()> kTableNames = [] {

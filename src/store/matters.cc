@@ -138,6 +138,26 @@ Status RecomputeNextDeadline(Conn& conn, std::int64_t matter_id) {
   return core::Ok();
 }
 
+// Adds delta to the counter (unit, kind, state), creating it when missing.
+// A decrement updates (the CHECK would refuse an inserted negative row even
+// when it conflicts) and needs the counter to exist.
+Status Bump(Conn& conn, std::int64_t unit_id, const std::string& kind, const std::string& state,
+            std::int64_t delta) {
+  if (delta < 0) {
+    const std::array<Value, 4> params{-delta, unit_id, kind, state};
+    const std::int64_t changed = TRY(conn.Exec(
+        "UPDATE matter_counts SET n = n - ? WHERE unit_id = ? AND kind = ? AND state = ?", params));
+    if (changed != 1) return core::Internal("a matter counter to decrease is missing");
+    return core::Ok();
+  }
+  const std::array<Value, 4> params{unit_id, kind, state, delta};
+  TRY(
+      conn.Exec("INSERT INTO matter_counts (unit_id, kind, state, n) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (unit_id, kind, state) DO UPDATE SET n = matter_counts.n + excluded.n",
+                params));
+  return core::Ok();
+}
+
 }  // namespace
 
 Result<std::int64_t> AllocateMatterNumber(Conn& conn, std::int64_t unit_id, std::string_view kind,
@@ -187,6 +207,7 @@ Result<std::int64_t> InsertMatter(Conn& conn, const MatterRecord& m) {
       "version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
       params));
   if (!row) return core::Internal("inserting a matter returned no id");
+  TRY(Bump(conn, 0, m.kind, m.state, 1));
   return row->Int(0);
 }
 
@@ -199,6 +220,10 @@ Result<std::optional<MatterRecord>> FindMatter(Conn& conn, std::int64_t id) {
 }
 
 Result<bool> UpdateMatter(Conn& conn, const MatterRecord& m, std::int64_t expected_version) {
+  const std::array<Value, 2> key{m.id, expected_version};
+  auto before =
+      TRY(conn.QueryOne("SELECT kind, state FROM matters WHERE id = ? AND version = ?", key));
+  if (!before) return false;
   const std::array<Value, 12> params{m.title,
                                      m.state,
                                      m.region_code,
@@ -217,19 +242,40 @@ Result<bool> UpdateMatter(Conn& conn, const MatterRecord& m, std::int64_t expect
       "WHERE id = ? AND version = ?",
       params));
   if (changed == 0) return false;
+  const std::string kind = before->Text(0);
+  const std::string old_state = before->Text(1);
+  if (old_state != m.state) {
+    TRY(Bump(conn, 0, kind, old_state, -1));
+    TRY(Bump(conn, 0, kind, m.state, 1));
+    const std::array<Value, 1> matter{m.id};
+    for (const Row& row :
+         TRY(conn.Query("SELECT unit_id FROM matter_visibility WHERE matter_id = ?", matter))) {
+      TRY(Bump(conn, row.Int(0), kind, old_state, -1));
+      TRY(Bump(conn, row.Int(0), kind, m.state, 1));
+    }
+  }
   const std::array<Value, 3> visibility{m.state, m.updated_at, m.id};
   TRY(conn.Exec("UPDATE matter_visibility SET state = ?, updated_at = ? WHERE matter_id = ?",
                 visibility));
   return true;
 }
 
-Result<MatterPage> ListMatters(Conn& conn, const MatterFilter& f) {
+namespace {
+
+// A page of one state at most (see ListMatters).
+Result<MatterPage> ListRange(Conn& conn, const MatterFilter& f) {
   const int limit = std::clamp(f.limit, 1, 200);
   std::string sql = "SELECT " + std::string(kMatterColumns) + FromClause(f);
   std::vector<Value> params;
   AppendFilter(f, true, sql, params);
   const std::string_view updated = f.visible_to_unit ? "v.updated_at" : "m.updated_at";
   const std::string_view id = f.visible_to_unit ? "v.matter_id" : "m.id";
+  if (f.created_from) {
+    // A matter changes only after it is created (updated_at >= created_at),
+    // so this bounds the range the list walks.
+    sql += " AND " + std::string(updated) + " >= ?";
+    params.emplace_back(*f.created_from);
+  }
   if (f.after) {
     sql += " AND (" + std::string(updated) + " < ? OR (" + std::string(updated) + " = ? AND " +
            std::string(id) + " < ?))";
@@ -252,16 +298,117 @@ Result<MatterPage> ListMatters(Conn& conn, const MatterFilter& f) {
   return page;
 }
 
-Result<std::map<std::string, std::int64_t>> CountMattersByState(Conn& conn, const MatterFilter& f) {
-  const std::string_view state = f.visible_to_unit ? "v.state" : "m.state";
-  std::string sql = "SELECT " + std::string(state) + ", COUNT(*)" + FromClause(f);
+bool NewerFirst(const MatterRecord& a, const MatterRecord& b) {
+  return a.updated_at != b.updated_at ? a.updated_at > b.updated_at : a.id > b.id;
+}
+
+Status AddOwnerNames(Conn& conn, MatterPage& page) {
   std::vector<Value> params;
-  AppendFilter(f, false, sql, params);
-  sql += " GROUP BY " + std::string(state);
-  std::vector<Row> rows = TRY(conn.Query(sql, params));
-  std::map<std::string, std::int64_t> counts;
-  for (const Row& row : rows) counts[row.Text(0)] = row.Int(1);
-  return counts;
+  std::string sql = "SELECT id, name FROM units WHERE id IN (";
+  for (const MatterRecord& m : page.items) {
+    if (page.owner_unit_names.emplace(m.owner_unit_id, std::string()).second) {
+      sql += params.empty() ? "?" : ", ?";
+      params.emplace_back(m.owner_unit_id);
+    }
+  }
+  if (params.empty()) return core::Ok();
+  sql += ")";
+  for (const Row& row : TRY(conn.Query(sql, params))) {
+    page.owner_unit_names[row.Int(0)] = row.Text(1);
+  }
+  return core::Ok();
+}
+
+bool OnlyUnitAndKind(const MatterFilter& f) {
+  return !f.owner_unit_id && f.region_prefix.empty() && f.domain.empty() && !f.subject_id &&
+         !f.created_from && !f.created_to && !f.overdue_at;
+}
+
+}  // namespace
+
+Result<MatterPage> ListMatters(Conn& conn, const MatterFilter& f) {
+  MatterPage page;
+  if (f.states.size() <= 1) {
+    page = TRY(ListRange(conn, f));
+  } else {
+    // One index range per state, newest first each; the first `limit` of
+    // their union are the page.
+    const auto limit = static_cast<std::size_t>(std::clamp(f.limit, 1, 200));
+    MatterFilter one = f;
+    bool more = false;
+    for (const std::string& state : f.states) {
+      one.states = {state};
+      MatterPage part = TRY(ListRange(conn, one));
+      more = more || part.next.has_value();
+      for (MatterRecord& m : part.items) page.items.push_back(std::move(m));
+    }
+    std::sort(page.items.begin(), page.items.end(), NewerFirst);
+    page.items.erase(
+        std::unique(page.items.begin(), page.items.end(),
+                    [](const MatterRecord& a, const MatterRecord& b) { return a.id == b.id; }),
+        page.items.end());
+    if (page.items.size() > limit) {
+      page.items.resize(limit);
+      more = true;
+    }
+    if (more && !page.items.empty()) {
+      page.next =
+          MatterCursor{.updated_at = page.items.back().updated_at, .id = page.items.back().id};
+    }
+  }
+  TRY(AddOwnerNames(conn, page));
+  return page;
+}
+
+Result<MatterCounts> CountMattersByState(Conn& conn, const MatterFilter& f) {
+  MatterCounts out;
+  const std::int64_t unit = f.visible_to_unit.value_or(0);
+  std::string sql = "SELECT state, SUM(n) FROM matter_counts WHERE unit_id = ?";
+  std::vector<Value> params{unit};
+  if (!f.kind.empty()) {
+    sql += " AND kind = ?";
+    params.emplace_back(f.kind);
+  }
+  sql += " GROUP BY state";
+  std::int64_t candidates = 0;
+  for (const Row& row : TRY(conn.Query(sql, params))) {
+    if (row.Int(1) == 0) continue;
+    out.by_state[row.Text(0)] = row.Int(1);
+    candidates += row.Int(1);
+  }
+  if (OnlyUnitAndKind(f)) return out;
+
+  // The candidates, newest change first, at most the window; then the
+  // remaining filters on their matters.
+  out.by_state.clear();
+  out.capped = candidates > kMatterCountWindow;
+  params.clear();
+  std::string inner;
+  if (f.visible_to_unit) {
+    inner = "SELECT v.matter_id AS id FROM matter_visibility v WHERE v.unit_id = ?";
+    params.emplace_back(*f.visible_to_unit);
+    if (!f.kind.empty()) {
+      inner += " AND v.kind = ?";
+      params.emplace_back(f.kind);
+    }
+    inner += " ORDER BY v.updated_at DESC, v.matter_id DESC LIMIT ?";
+  } else {
+    inner = "SELECT m.id AS id FROM matters m";
+    if (!f.kind.empty()) {
+      inner += " WHERE m.kind = ?";
+      params.emplace_back(f.kind);
+    }
+    inner += " ORDER BY m.updated_at DESC, m.id DESC LIMIT ?";
+  }
+  params.emplace_back(kMatterCountWindow);
+  sql = "SELECT m.state, COUNT(*) FROM (" + inner + ") w JOIN matters m ON m.id = w.id WHERE 1 = 1";
+  MatterFilter rest = f;
+  rest.visible_to_unit.reset();
+  rest.kind.clear();
+  AppendFilter(rest, false, sql, params);
+  sql += " GROUP BY m.state";
+  for (const Row& row : TRY(conn.Query(sql, params))) out.by_state[row.Text(0)] = row.Int(1);
+  return out;
 }
 
 namespace {
@@ -362,11 +509,12 @@ Result<bool> AddParticipant(Conn& conn, const ParticipantRecord& p) {
                     "VALUES (?, ?, ?, ?) ON CONFLICT (matter_id, unit_id, relation) DO NOTHING",
                     params));
   const std::array<Value, 2> visibility{p.unit_id, p.matter_id};
-  TRY(
-      conn.Exec("INSERT INTO matter_visibility (unit_id, matter_id, kind, state, updated_at) "
-                "SELECT ?, id, kind, state, updated_at FROM matters WHERE id = ? "
-                "ON CONFLICT (unit_id, matter_id) DO NOTHING",
-                visibility));
+  std::vector<Row> seen =
+      TRY(conn.Query("INSERT INTO matter_visibility (unit_id, matter_id, kind, state, updated_at) "
+                     "SELECT ?, id, kind, state, updated_at FROM matters WHERE id = ? "
+                     "ON CONFLICT (unit_id, matter_id) DO NOTHING RETURNING kind, state",
+                     visibility));
+  for (const Row& row : seen) TRY(Bump(conn, p.unit_id, row.Text(0), row.Text(1), 1));
   return added > 0;
 }
 
@@ -378,10 +526,12 @@ Result<bool> RemoveParticipant(Conn& conn, std::int64_t matter_id, std::int64_t 
       params));
   if (removed == 0) return false;
   const std::array<Value, 4> visibility{unit_id, matter_id, matter_id, unit_id};
-  TRY(
-      conn.Exec("DELETE FROM matter_visibility WHERE unit_id = ? AND matter_id = ? AND NOT EXISTS "
-                "(SELECT 1 FROM matter_participants WHERE matter_id = ? AND unit_id = ?)",
-                visibility));
+  std::vector<Row> gone = TRY(
+      conn.Query("DELETE FROM matter_visibility WHERE unit_id = ? AND matter_id = ? AND NOT EXISTS "
+                 "(SELECT 1 FROM matter_participants WHERE matter_id = ? AND unit_id = ?) "
+                 "RETURNING kind, state",
+                 visibility));
+  for (const Row& row : gone) TRY(Bump(conn, unit_id, row.Text(0), row.Text(1), -1));
   return true;
 }
 
@@ -470,6 +620,18 @@ Result<std::vector<MatterFileRecord>> ListMatterFiles(Conn& conn, std::int64_t m
     out.push_back({.evidence_id = r.Int(0), .field = r.Text(1), .added_at = r.Int(2)});
   }
   return out;
+}
+
+Result<bool> IsFileVisibleTo(Conn& conn, std::int64_t evidence_id, std::int64_t unit_id) {
+  // matter_files has no index on evidence_id: the unit's visibility rows
+  // lead, each probing matter_files' primary key (matter_id, evidence_id).
+  const std::array<Value, 2> params{unit_id, evidence_id};
+  auto row =
+      TRY(conn.QueryOne("SELECT 1 FROM matter_visibility v JOIN matter_files f "
+                        "ON f.matter_id = v.matter_id WHERE v.unit_id = ? AND f.evidence_id = ? "
+                        "LIMIT 1",
+                        params));
+  return row.has_value();
 }
 
 Status SetDeadline(Conn& conn, const DeadlineRecord& d) {

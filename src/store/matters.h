@@ -1,11 +1,14 @@
-// Typed access to the matter tables (migration 0006): matters, their
-// participants and the derived visibility rows, number sequences, links,
-// attached files, deadlines, subjects and users' notifications.
+// Typed access to the matter tables (migrations 0006, 0008): matters, their
+// participants and the derived visibility rows and counters, number
+// sequences, links, attached files, deadlines, subjects and users'
+// notifications.
 //
-// The store keeps matter_visibility in step with matters and
-// matter_participants inside the caller's transaction: every function that
-// changes a participant or a matter's kind, state or updated_at rewrites the
-// rows it affects. Nothing here decides who may do what; the domain layer
+// The store keeps matter_visibility and matter_counts in step with matters
+// and matter_participants inside the caller's transaction: every function
+// that changes a participant or a matter's kind, state or updated_at
+// rewrites the rows it affects, and a counter (unit, kind, state) always
+// equals the number of that unit's visibility rows with that kind and state
+// (unit 0: of all matters). Nothing here decides who may do what; the domain layer
 // does, and calls these inside one Database::Write with the record event.
 //
 // Every function runs inside the caller's transaction and returns the
@@ -79,6 +82,18 @@ struct MatterFilter {
 struct MatterPage {
   std::vector<MatterRecord> items;
   std::optional<MatterCursor> next;  // set when there may be more rows
+  // The name of every items[i].owner_unit_id ("" for a unit since deleted).
+  std::map<std::int64_t, std::string> owner_unit_names;
+};
+
+// How many matters a bounded count looks at (CountMattersByState).
+inline constexpr std::int64_t kMatterCountWindow = 2000;
+
+struct MatterCounts {
+  std::map<std::string, std::int64_t> by_state;  // states with no matter left out
+  // True when the counts cover only the kMatterCountWindow newest candidates
+  // (see CountMattersByState): each is then a lower bound.
+  bool capped = false;
 };
 
 struct DeadlineRecord {
@@ -143,12 +158,18 @@ Result<std::optional<MatterRecord>> FindMatter(Conn& conn, std::int64_t id);
 // stored version is expected_version. Returns false (nothing written) when
 // the matter does not exist or its version differs.
 Result<bool> UpdateMatter(Conn& conn, const MatterRecord& matter, std::int64_t expected_version);
-// One page, newest change first (updated_at, then id, descending).
+// One page, newest change first (updated_at, then id, descending), with its
+// owners' names. Each combination of the unit, kind and one state is an
+// index range in this order (several states: one range each, merged).
 Result<MatterPage> ListMatters(Conn& conn, const MatterFilter& filter);
 // How many matters match the filter, by state (the filter's states, cursor
-// and limit are ignored).
-Result<std::map<std::string, std::int64_t>> CountMattersByState(Conn& conn,
-                                                                const MatterFilter& filter);
+// and limit are ignored). With no filter but the unit and kind the answer is
+// exact and read from matter_counts (a few rows, whatever the volume).
+// Otherwise the candidates — the unit's visible matters (every matter
+// without a unit) of the kind, if any — are counted against the remaining
+// filters: all of them when there are at most kMatterCountWindow, else only
+// the kMatterCountWindow most recently changed, and `capped` is set.
+Result<MatterCounts> CountMattersByState(Conn& conn, const MatterFilter& filter);
 
 // ---- to-dos
 // Which matters of one kind a to-do list asks for: those in one of `states`
@@ -226,6 +247,9 @@ struct MatterFileRecord {
   std::int64_t added_at = 0;
 };
 Result<std::vector<MatterFileRecord>> ListMatterFiles(Conn& conn, std::int64_t matter_id);
+// True when the evidence file is attached to a matter the unit may see (a
+// matter_visibility row).
+Result<bool> IsFileVisibleTo(Conn& conn, std::int64_t evidence_id, std::int64_t unit_id);
 
 // ---- deadlines
 // Sets (inserting or replacing, level back to 0, not cleared) the deadline

@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -225,8 +228,10 @@ TEST_P(MattersTest, ListsFilterAndPageNewestChangeFirst) {
 
   std::map<std::string, std::int64_t> counts;
   ASSERT_TRUE(IsOk(db_->Read([&](Conn& conn) -> Status {
-    counts = TRY(CountMattersByState(
-        conn, {.visible_to_unit = units_[0], .kind = "transfer", .states = {"ignored by counts"}}));
+    counts = TRY(CountMattersByState(conn, {.visible_to_unit = units_[0],
+                                            .kind = "transfer",
+                                            .states = {"ignored by counts"}}))
+                 .by_state;
     return Ok();
   })));
   EXPECT_THAT(counts, ElementsAre(Pair("registered", 12)));
@@ -419,6 +424,113 @@ TEST_P(MattersTest, TodoListSelectsByKindStateAndRelationInDeadlineOrder) {
                   .selectors = {{.kind = "clue", .states = {}, .relations = {}}}};
   EXPECT_THAT(page_of(none).first, IsEmpty());
   EXPECT_EQ(counts_of(none, 0, 0).total, 0);
+}
+
+// The counters behind the list's counts (matter_counts) stay equal to the
+// visibility rows they count through a random sequence of creates, state
+// changes and participants added and removed; the multi-state list merges
+// its ranges in list order.
+TEST_P(MattersTest, CountersEqualTheVisibleMattersAfterEveryChange) {
+  const std::vector<std::string> kinds = {"clue", "transfer"};
+  const std::vector<std::string> states = {"registered", "handling", "closed"};
+  const std::vector<std::string> relations = {"owner", "recipient", "copied"};
+  std::mt19937 random(7);
+  auto below = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+  // The model: each matter's kind and state, each (matter, unit)'s relations.
+  std::map<std::int64_t, std::pair<std::string, std::string>> model;
+  std::map<std::pair<std::int64_t, std::int64_t>, std::set<std::string>> related;
+  std::map<std::int64_t, std::int64_t> versions;
+  std::int64_t at = 10'000;
+  for (int step = 0; step < 300; ++step) {
+    ++at;
+    const std::size_t op = model.empty() ? 0 : below(4);
+    ASSERT_TRUE(IsOk(db_->Write([&](Conn& conn) -> Status {
+      if (op == 0) {
+        const std::string& kind = kinds[below(kinds.size())];
+        MatterRecord m = NewMatter(kind, "N" + std::to_string(step), at);
+        m.state = states[below(states.size())];
+        const std::int64_t id = TRY(InsertMatter(conn, m));
+        model[id] = {kind, m.state};
+        versions[id] = 1;
+        TRY(AddParticipant(
+            conn, {.matter_id = id, .unit_id = units_[0], .relation = "owner", .added_at = at}));
+        related[{id, units_[0]}].insert("owner");
+        return Ok();
+      }
+      auto it = model.begin();
+      std::advance(it, static_cast<std::ptrdiff_t>(below(model.size())));
+      const std::int64_t id = it->first;
+      if (op == 1) {
+        auto m = TRY(FindMatter(conn, id));
+        m->state = states[below(states.size())];
+        m->updated_at = at;
+        if (!TRY(UpdateMatter(conn, *m, versions[id]))) return core::Internal("stale");
+        ++versions[id];
+        it->second.second = m->state;
+        return Ok();
+      }
+      const std::int64_t unit = units_[below(units_.size())];
+      const std::string& relation = relations[below(relations.size())];
+      if (op == 2) {
+        TRY(AddParticipant(
+            conn, {.matter_id = id, .unit_id = unit, .relation = relation, .added_at = at}));
+        related[{id, unit}].insert(relation);
+      } else {
+        TRY(RemoveParticipant(conn, id, unit, relation));
+        related[{id, unit}].erase(relation);
+      }
+      return Ok();
+    })));
+    if (step % 25 != 24) continue;
+    // unit 0: every matter; otherwise the matters the unit has a relation to.
+    std::vector<std::int64_t> scopes = units_;
+    scopes.push_back(0);
+    for (const std::int64_t unit : scopes) {
+      for (const std::string& kind : {std::string(), kinds[0], kinds[1]}) {
+        std::map<std::string, std::int64_t> expected;
+        for (const auto& [id, kind_state] : model) {
+          if (!kind.empty() && kind_state.first != kind) continue;
+          if (unit != 0 && related[{id, unit}].empty()) continue;
+          ++expected[kind_state.second];
+        }
+        MatterFilter f;
+        if (unit != 0) f.visible_to_unit = unit;
+        f.kind = kind;
+        MatterCounts counted, bounded;
+        ASSERT_TRUE(IsOk(db_->Read([&](Conn& conn) -> Status {
+          counted = TRY(CountMattersByState(conn, f));
+          MatterFilter with_region = f;
+          with_region.region_prefix = "33";  // every matter: the bounded COUNT
+          bounded = TRY(CountMattersByState(conn, with_region));
+          return Ok();
+        })));
+        EXPECT_EQ(counted.by_state, expected) << "unit " << unit << " kind " << kind;
+        EXPECT_EQ(bounded.by_state, expected) << "unit " << unit << " kind " << kind;
+        EXPECT_FALSE(counted.capped);
+        EXPECT_FALSE(bounded.capped);
+      }
+    }
+  }
+
+  // Several states: the union of their ranges, newest change first, paged.
+  MatterFilter f{.visible_to_unit = units_[0], .states = {"registered", "closed"}, .limit = 7};
+  std::vector<std::int64_t> all;
+  for (int page = 0; page < 100; ++page) {
+    const MatterPage p = List(f);
+    for (const auto& m : p.items) {
+      all.push_back(m.id);
+      EXPECT_TRUE(m.state == "registered" || m.state == "closed");
+      EXPECT_EQ(p.owner_unit_names.at(m.owner_unit_id), "湖州市生态环境局");
+    }
+    if (!p.next) break;
+    f.after = p.next;
+  }
+  std::vector<std::int64_t> expected;
+  MatterFilter one{.visible_to_unit = units_[0], .limit = 200};
+  for (const auto& m : List(one).items) {
+    if (m.state == "registered" || m.state == "closed") expected.push_back(m.id);
+  }
+  EXPECT_EQ(all, expected);
 }
 
 }  // namespace

@@ -78,3 +78,19 @@ export async function signInDemo(page, username) {
   await login(page, username, DEMO_PASSWORD)
   await page.waitForURL(/\/home/)
 }
+
+/**
+ * Chooses `unit` ({id, name}) in the unit picker of form field `field` inside `scope`: types
+ * part of its name, which searches the unit directory, and clicks its option.
+ */
+export async function pickUnit(page, scope, field, unit) {
+  const select = scope.locator(`${sel(`field-${field}`)} .el-select`)
+  await select.click()
+  await select.locator('input').fill(unit.name)
+  await page.locator(`${sel(`unit-option-${unit.id}`)}:visible`).click()
+  await select
+    .locator('.el-tag, .el-select__selected-item', { hasText: unit.name })
+    .first()
+    .waitFor()
+  await page.keyboard.press('Escape')
+}

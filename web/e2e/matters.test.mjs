@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {
   launch,
   newPage,
+  pickUnit,
   PNG,
   sel,
   signInDemo,
@@ -150,10 +151,7 @@ describe('matters', () => {
           await page.goto(clueUrl)
           await page.locator(sel('action-transfer_criminal')).waitFor()
           await act(page, 'transfer_criminal', '已移送', async (dialog) => {
-            const unit = dialog.locator(`${sel('field-police_unit')} .el-select`)
-            await unit.click()
-            await unit.locator('input').fill(String(police.id))
-            await page.keyboard.press('Enter')
+            await pickUnit(page, dialog, 'police_unit', police)
             await dialog.locator(`${sel('field-suspected_offence')} input`).fill('污染环境罪')
             await dialog
               .locator(`${sel('field-transfer_note')} textarea`)
@@ -223,6 +221,22 @@ describe('matters', () => {
           // The clue of the ecology bureau stays invisible to the procuratorate.
           await page.goto(clueUrl)
           await page.getByText('事项不存在或无权查看').waitFor()
+
+          // 5. The company's page (相对人) lists the transfer the procuratorate takes part
+          // in, and not the clue it cannot see.
+          await page.locator(sel('menu-subjects')).click()
+          await page.locator(sel('subjects-search-q')).fill(CREDIT_CODE)
+          await page.locator(sel('subjects-search-submit')).click()
+          await page.locator(sel('subject-row-name')).first().click()
+          await page.waitForURL(/\/subjects\/\d+$/)
+          assert.equal((await page.locator(sel('subject-code')).innerText()).trim(), CREDIT_CODE)
+          const rows = page.locator(`${sel('subject-matters')} ${sel('matter-row-number')}`)
+          await rows.filter({ hasText: transferNumber }).waitFor()
+          const numbers = await rows.allInnerTexts()
+          assert.ok(
+            !numbers.some((n) => /湖环线/.test(n)),
+            `the clue is not listed: ${numbers.join(', ')}`,
+          )
         })
       } finally {
         await context.close()

@@ -5,6 +5,7 @@ import {
   launch,
   newPage,
   PNG,
+  pickUnit,
   sel,
   signInDemo,
   unitOf,
@@ -27,23 +28,6 @@ async function as(browser, username, name, fn) {
 async function pickOption(page, field, value) {
   await page.locator(`${sel(`field-${field}`)} .el-select`).click()
   await page.locator(`${sel(`option-${field}-${value}`)}:visible`).click()
-}
-
-/** Enters a unit by its number (the directory is closed to business users). */
-async function enterUnit(page, scope, field, id) {
-  const unit = scope.locator(`${sel(`field-${field}`)} .el-select`)
-  await unit.click()
-  await unit.locator('input').fill(String(id))
-  // The typed number is offered as an option of its own; choosing it enters the unit.
-  await page
-    .locator('.el-select-dropdown__item:visible', { hasText: new RegExp(`^\\s*${id}\\s*$`) })
-    .click()
-  await unit
-    .locator('.el-tag', { hasText: String(id) })
-    .or(unit.locator('.el-tag'))
-    .first()
-    .waitFor()
-  await page.keyboard.press('Escape')
 }
 
 async function waitForState(page, state) {
@@ -90,7 +74,7 @@ describe('procedures', () => {
       await form
         .locator(`${sel('field-description')} textarea`)
         .fill('某河段连续三日氨氮超标，请公安机关研判是否涉嫌犯罪。')
-      await enterUnit(page, form, 'invited_units', police.id)
+      await pickUnit(page, form, 'invited_units', police)
       await page.locator(sel('create-submit')).click()
       await page.waitForURL(/\/matters\/\d+$/)
       url = page.url()

@@ -4,6 +4,7 @@ import type {
   AuditEvent,
   Checkpoint,
   DictItem,
+  DirectoryUnit,
   EventProof,
   Evidence,
   FileRecordAnswer,
@@ -19,6 +20,8 @@ import type {
   Region,
   RegionPath,
   Role,
+  SubjectDetail,
+  SubjectPage,
   TimelineEvent,
   TodoPage,
   TotpSetup,
@@ -136,6 +139,17 @@ export const matterApi = {
       `${base}/matters/${id}/timeline`,
       query,
     ),
+}
+
+export const subjectApi = {
+  /** `q`: an ID number or unified social credit code (exact) or the start of a name. */
+  list: (query: Query) => http.get<SubjectPage>(`${base}/subjects`, query),
+  get: (id: number) => http.get<SubjectDetail>(`${base}/subjects/${id}`),
+}
+
+export const directoryApi = {
+  /** Active member units for a form's unit field: `q` part of the name, `type`, `region` prefix. */
+  units: (query: Query) => http.get<Page<DirectoryUnit>>(`${base}/directory/units`, query),
 }
 
 export const todoApi = {

@@ -379,7 +379,7 @@ export interface MatterSummary {
   state_label: string
   state_category: StateCategory | ''
   owner_unit_id: number
-  /** Not in list answers yet; detail answers carry it. */
+  /** List and detail answers carry it; to-do answers do not. */
   owner_unit_name?: string
   region_code: string
   domain: string
@@ -392,8 +392,15 @@ export interface MatterSummary {
   version: number
 }
 
-export interface MatterPage extends Page<MatterSummary> {
+/** A row of GET /api/v1/matters: the summary with its owner unit's name ("" once deleted). */
+export interface MatterListItem extends MatterSummary {
+  owner_unit_name: string
+}
+
+export interface MatterPage extends Page<MatterListItem> {
   counts: Record<string, number>
+  /** The counts cover only the most recently changed matters of the filter: each is a lower bound. */
+  counts_capped: boolean
 }
 
 export type MatterRelation = 'owner' | 'recipient' | 'copied' | 'supervisor' | 'party' | 'witness'
@@ -462,6 +469,50 @@ export interface TimelineEvent {
   files: RecordedFile[]
   detail: Record<string, unknown>
   leaf_hash: string
+}
+
+export type SubjectKind = 'company' | 'person'
+
+/** A subject (行政相对人) as GET /api/v1/subjects lists it: a person's ID number only masked. */
+export interface Subject {
+  id: number
+  kind: SubjectKind
+  name: string
+  /** A company's unified social credit code. */
+  credit_code: string | null
+  id_number_masked: string | null
+  created_at: string
+  updated_at: string
+}
+
+/** How the server read the search text: an ID number, a credit code, a name prefix, or none given. */
+export type SubjectMatch = 'id_number' | 'credit_code' | 'name' | 'all'
+
+export interface SubjectPage extends Page<Subject> {
+  matched_by: SubjectMatch
+}
+
+/** GET /api/v1/subjects/{id}. */
+export interface SubjectDetail extends Subject {
+  /** The full ID number, only for units handling one of the subject's matters (and recorded). */
+  id_number: string | null
+  id_number_shown: boolean
+  /** The caller's unit's relations to the matters naming the subject. */
+  relations: string[]
+  /** Where the subject's matters are listed (GET /api/v1/matters?subject_id=…). */
+  matters: string
+}
+
+/** An active member unit of GET /api/v1/directory/units (成员单位名录). */
+export interface DirectoryUnit {
+  id: number
+  name: string
+  type: string
+  region_code: string
+  region_name: string
+  abbreviation: string
+  parent_id: number | null
+  parent_name: string | null
 }
 
 export interface AppNotification {

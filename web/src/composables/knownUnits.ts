@@ -1,8 +1,8 @@
 import { ref } from 'vue'
 
 /**
- * Units met in the matters this page has shown (participants), so a user who may not list
- * the unit directory can still pick them in forms. Lives for the page's life.
+ * Units met in the matters this page has shown (participants), so a unit id in a matter's
+ * fields can be shown by its name. Lives for the page's life.
  */
 export const knownUnits = ref<{ id: number; name: string }[]>([])
 

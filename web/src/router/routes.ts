@@ -48,6 +48,14 @@ export const routes: RouteRecordRaw[] = [
         permission: 'matter:item:read',
         titleKey: 'matters.detail',
       }),
+      page('subjects', 'subjects', () => import('@/views/SubjectsView.vue'), {
+        permission: 'matter:item:read',
+        titleKey: 'menu.subjects',
+      }),
+      page('subjects/:id(\\d+)', 'subject', () => import('@/views/SubjectDetailView.vue'), {
+        permission: 'matter:item:read',
+        titleKey: 'subjects.detail',
+      }),
       page('system/units', 'units', () => import('@/views/UnitsView.vue'), {
         permission: 'system:unit:list',
         titleKey: 'menu.units',

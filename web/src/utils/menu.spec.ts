@@ -51,8 +51,8 @@ describe('buildMenu', () => {
 describe('matters in the menu', () => {
   const business = ['evidence:file:upload', 'evidence:file:read', 'matter:item:read']
 
-  it('shows the matters entry to the business roles only', () => {
-    expect(ids(business)).toEqual(['home', 'matters', 'account'])
+  it('shows the matters and subjects entries to the business roles only', () => {
+    expect(ids(business)).toEqual(['home', 'matters', 'subjects', 'account'])
     for (const admin of [
       ['system:unit:list', 'system:user:list', 'system:scope:all'],
       ['system:role:list', 'system:token:list', 'system:user:grant'],
@@ -60,6 +60,7 @@ describe('matters in the menu', () => {
       ['system:unit:list', 'system:user:list', 'system:user:add'],
     ]) {
       expect(ids(admin)).not.toContain('matters')
+      expect(ids(admin)).not.toContain('subjects')
     }
   })
 

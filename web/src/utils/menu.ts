@@ -26,6 +26,13 @@ export const menuDefinition: MenuItem[] = [
     permission: 'matter:item:read',
   },
   {
+    id: 'subjects',
+    path: '/subjects',
+    titleKey: 'menu.subjects',
+    icon: 'Postcard',
+    permission: 'matter:item:read',
+  },
+  {
     id: 'system',
     path: '/system',
     titleKey: 'menu.system',
