@@ -43,6 +43,8 @@ struct StoreConfig {
   std::vector<std::string> replica_urls;
   std::int64_t reader_pool = 4;
   std::int64_t busy_timeout_ms = 5000;
+  std::int64_t sqlite_cache_mib = 8;
+  std::int64_t sqlite_mmap_mib = 0;
 };
 
 struct DataConfig {
@@ -75,6 +77,10 @@ struct RecordConfig {
 struct MattersConfig {
   // Seconds between runs of the deadline reminders (期限提醒).
   std::int64_t reminder_interval_s = 60;
+  // The matter list's answers kept per (unit, query) while nothing new is
+  // recorded, at most list_cache_max_age_ms each; 0 entries: no cache.
+  std::int64_t list_cache_entries = 1024;
+  std::int64_t list_cache_max_age_ms = 1000;
 };
 
 struct LogConfig {

@@ -125,7 +125,9 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
   auto db = store::Open({.url = c.store.url,
                          .replica_urls = c.store.replica_urls,
                          .reader_pool_size = static_cast<int>(c.store.reader_pool),
-                         .busy_timeout_ms = static_cast<int>(c.store.busy_timeout_ms)});
+                         .busy_timeout_ms = static_cast<int>(c.store.busy_timeout_ms),
+                         .sqlite_cache_mib = static_cast<int>(c.store.sqlite_cache_mib),
+                         .sqlite_mmap_mib = static_cast<int>(c.store.sqlite_mmap_mib)});
   if (!db.ok()) {
     auto e = std::move(db).error();
     if (e.code == core::ErrorCode::kInvalidArgument && e.field != "store.replica_urls") {
@@ -249,7 +251,9 @@ core::Status Runtime::Serve() {
                         .subjects = subjects_.get(),
                         .directory = directory_.get()},
                        {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute),
-                        .rate_limit_store = db_.get()});
+                        .rate_limit_store = db_.get(),
+                        .list_cache_entries = static_cast<std::size_t>(c.matters.list_cache_entries),
+                        .list_cache_max_age_ms = c.matters.list_cache_max_age_ms});
   http::Server server(so, router, http::MakeHooks(*accounts_, *db_));
   // Serve only once changes made by the other processes are heard (bounded:
   // a database that is down shows in /readyz anyway).

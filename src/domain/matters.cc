@@ -9,6 +9,7 @@
 #include "domain/record_actor.h"
 #include "store/accounts.h"
 #include "store/evidence.h"
+#include "store/record.h"
 #include "workflow/engine.h"
 
 namespace lvyuan::domain {
@@ -733,16 +734,39 @@ Result<MatterView> Matters::Get(const Principal& who, std::int64_t id) {
   return view;
 }
 
-Result<MatterList> Matters::List(const Principal& who, const MatterListFilter& in) {
+namespace {
+
+Result<std::int64_t> NewestSeq(store::Conn& conn) {
+  auto last = TRY(store::LastEvent(conn));
+  return last ? last->first : 0;
+}
+
+}  // namespace
+
+Result<std::int64_t> Matters::ListUnit(const Principal& who) const {
   TRY(CheckReader(who));
+  if (SeesAll(who)) return std::int64_t{0};
+  if (who.unit_id == 0) return core::PermissionDenied("事项须由成员单位的用户查看");
+  return who.unit_id;
+}
+
+Result<MatterListScope> Matters::ListScope(const Principal& who) {
+  MatterListScope scope;
+  scope.unit_id = TRY(ListUnit(who));
+  TRY(db_.Read([&](store::Conn& conn) -> Status {
+    scope.version = TRY(NewestSeq(conn));
+    return core::Ok();
+  }));
+  return scope;
+}
+
+Result<MatterList> Matters::List(const Principal& who, const MatterListFilter& in) {
+  const std::int64_t unit = TRY(ListUnit(who));
   if (in.limit < 1 || in.limit > kMaxListLimit) {
     return core::InvalidArgument("每页条数应为 1 到 100", "limit");
   }
   store::MatterFilter f;
-  if (!SeesAll(who)) {
-    if (who.unit_id == 0) return core::PermissionDenied("事项须由成员单位的用户查看");
-    f.visible_to_unit = who.unit_id;
-  }
+  if (unit != 0) f.visible_to_unit = unit;
   f.kind = in.kind;
   f.states = in.states;
   f.owner_unit_id = in.owner_unit_id;
@@ -763,6 +787,7 @@ Result<MatterList> Matters::List(const Principal& who, const MatterListFilter& i
     auto counts = TRY(store::CountMattersByState(conn, f));
     out.counts = std::move(counts.by_state);
     out.counts_capped = counts.capped;
+    out.version = TRY(NewestSeq(conn));
     return core::Ok();
   }));
   return out;

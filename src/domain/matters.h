@@ -174,6 +174,17 @@ struct MatterList {
   bool counts_capped = false;
   // The name of each item's owner unit, by id.
   std::map<std::int64_t, std::string> owner_unit_names;
+  // The newest recorded event's seq in the snapshot read (MatterListScope).
+  std::int64_t version = 0;
+};
+
+// Whose list and how new the data is (Matters::ListScope). Every change a
+// list shows is recorded by an event in its own transaction, so two lists of
+// one scope and filter read at the same version hold the same matters (only
+// their overdue marks follow the clock).
+struct MatterListScope {
+  std::int64_t unit_id = 0;  // the caller's unit; 0: every matter (kMatterScopeAllPermission)
+  std::int64_t version = 0;  // the newest recorded event's seq, 0 for none
 };
 
 // One to-do: a matter awaiting an action the caller may take.
@@ -258,6 +269,9 @@ class Matters {
   // kMatterScopeAllPermission), newest change first. InvalidArgument (field
   // "limit") outside 1..100.
   Result<MatterList> List(const Principal& who, const MatterListFilter& filter);
+  // The scope List would read for the caller and the data's version now, after
+  // List's checks (PermissionDenied as List).
+  Result<MatterListScope> ListScope(const Principal& who);
 
   // The caller's to-do list: the matters visible to the caller's unit in a
   // state where workflow::AllowedActions for the caller (roles, unit type,
@@ -298,6 +312,8 @@ class Matters {
   struct Acting;
   Status CheckReader(const Principal& who) const;
   bool SeesAll(const Principal& who) const;
+  // The unit whose visible matters the caller lists, 0 for every matter.
+  Result<std::int64_t> ListUnit(const Principal& who) const;
   Result<Acting> ActingOf(store::Conn& conn, const Principal& who) const;
   // db_.Write, or notifier_->Write when there is a notifier (outbox is null
   // without one).

@@ -52,13 +52,17 @@ unsigned HttpStatusFor(core::ErrorCode code) {
   return 500;
 }
 
-Response JsonResponse(unsigned status, const boost::json::value& value) {
+Response JsonBodyResponse(unsigned status, std::string body) {
   Response response{static_cast<beast_http::status>(status), 11};
   response.set(beast_http::field::content_type, kJsonContentType);
   response.set(beast_http::field::cache_control, "no-store");
-  response.body() = boost::json::serialize(value);
+  response.body() = std::move(body);
   response.prepare_payload();
   return response;
+}
+
+Response JsonResponse(unsigned status, const boost::json::value& value) {
+  return JsonBodyResponse(status, boost::json::serialize(value));
 }
 
 Response NoContent() {

@@ -28,6 +28,8 @@ unsigned HttpStatusFor(core::ErrorCode code);
 // `status` with `value` serialised as the body, Content-Type
 // application/json; charset=utf-8 and Cache-Control: no-store.
 Response JsonResponse(unsigned status, const boost::json::value& value);
+// The same with a body already serialised.
+Response JsonBodyResponse(unsigned status, std::string body);
 // 204 with no body and Cache-Control: no-store.
 Response NoContent();
 

@@ -8,6 +8,7 @@
 #include "core/encoding.h"
 #include "domain/matters.h"
 #include "http/json.h"
+#include "http/response_cache.h"
 #include "http/route_helpers.h"
 #include "http/routes.h"
 #include "workflow/engine.h"
@@ -265,13 +266,29 @@ Result<json::value> FormFields(const json::object& body) {
   return *fields;
 }
 
+// The list cache's key: the scope, then every query parameter (decoded, in
+// name order). A value holding a separator can only alias another query of
+// the same scope.
+std::string ListCacheKey(std::int64_t unit, const Request& r) {
+  std::string key = std::to_string(unit);
+  for (const auto& [name, value] : r.query) {
+    key += '\x1f';
+    key += name;
+    key += '\x1e';
+    key += value;
+  }
+  return key;
+}
+
 }  // namespace
 
-void AddMatterRoutes(Router& router, const Services& services) {
+void AddMatterRoutes(Router& router, const Services& services, const ApiOptions& options) {
   domain::Matters* matters = services.matters;
   const std::string read(domain::kMatterReadPermission);
   // "overdue" in answers is judged by the wall clock, as the list filter is.
   auto now = [] { return core::SystemClock().NowMs(); };
+  auto cache = std::make_shared<ResponseCache>(options.list_cache_entries,
+                                               options.list_cache_max_age_ms);
 
   auto detail = [matters, now](const domain::Principal& who, std::int64_t id,
                                unsigned status) -> Result<Response> {
@@ -308,8 +325,15 @@ void AddMatterRoutes(Router& router, const Services& services) {
   router.Add({.method = Verb::get,
               .pattern = "/api/v1/matters",
               .permission = read,
-              .handler = Wrap([matters, now](Request& r) -> Result<Response> {
+              .handler = Wrap([matters, now, cache](Request& r) -> Result<Response> {
                 const domain::MatterListFilter filter = TRY(ReadListFilter(r));
+                // Reused while nothing new is recorded: the version is read
+                // after the caller's rights are checked, each time.
+                const domain::MatterListScope scope = TRY(matters->ListScope(*r.principal));
+                const std::string key = ListCacheKey(scope.unit_id, r);
+                if (auto body = cache->Find(key, scope.version, now())) {
+                  return JsonBodyResponse(200, std::string(*body));
+                }
                 auto list = TRY(matters->List(*r.principal, filter));
                 const std::int64_t at = now();
                 json::array items;
@@ -322,13 +346,14 @@ void AddMatterRoutes(Router& router, const Services& services) {
                 }
                 json::object counts;
                 for (const auto& [state, count] : list.counts) counts[state] = count;
-                return JsonResponse(
-                    200, json::object{
-                             {"items", std::move(items)},
-                             {"next_cursor", list.next ? json::value(EncodeMatterCursor(*list.next))
-                                                       : json::value(nullptr)},
-                             {"counts", std::move(counts)},
-                             {"counts_capped", list.counts_capped}});
+                std::string body = json::serialize(json::object{
+                    {"items", std::move(items)},
+                    {"next_cursor", list.next ? json::value(EncodeMatterCursor(*list.next))
+                                              : json::value(nullptr)},
+                    {"counts", std::move(counts)},
+                    {"counts_capped", list.counts_capped}});
+                cache->Put(key, list.version, at, body);
+                return JsonBodyResponse(200, std::move(body));
               })});
 
   router.Add(

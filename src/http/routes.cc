@@ -126,7 +126,7 @@ void RegisterRoutes(Router& router, const Services& services, const ApiOptions& 
   if (services.evidence) AddEvidenceRoutes(router, services);
   if (services.calendar) AddCalendarRoutes(router, services);
   if (services.notifier) AddStreamRoutes(router, services);
-  if (services.matters) AddMatterRoutes(router, services);
+  if (services.matters) AddMatterRoutes(router, services, options);
   if (services.subjects || services.directory) AddSubjectRoutes(router, services);
   const RateLimiterOptions login_rate{
       .capacity = static_cast<double>(options.login_rate_per_minute),

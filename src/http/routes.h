@@ -35,6 +35,10 @@ struct ApiOptions {
   // When set, the login buckets are kept in this database, shared by every
   // process serving it (SharedRateLimiter); otherwise in memory.
   store::Database* rate_limit_store = nullptr;
+  // The matter list's answer cache (matters.list_cache_entries,
+  // matters.list_cache_max_age_ms; response_cache.h); 0 entries: none.
+  std::size_t list_cache_entries = 1024;
+  std::int64_t list_cache_max_age_ms = 1000;
 };
 
 // The domain services the routes call. Each must outlive the router; an
@@ -61,7 +65,7 @@ struct Services {
 };
 
 // The matter and notification routes (matter_routes.cc).
-void AddMatterRoutes(Router& router, const Services& services);
+void AddMatterRoutes(Router& router, const Services& services, const ApiOptions& options);
 // The subject and unit directory routes (subject_routes.cc).
 void AddSubjectRoutes(Router& router, const Services& services);
 

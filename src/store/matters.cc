@@ -12,6 +12,12 @@ constexpr std::string_view kMatterColumns =
     "m.id, m.kind, m.number, m.title, m.state, m.owner_unit_id, m.region_code, m.domain, "
     "m.subject_id, m.amount_fen, m.fields, m.created_by, m.created_at, m.updated_at, "
     "m.next_deadline_at, m.version";
+// The same without the kind's own fields ("{}" in their place): what lists
+// and to-dos show, without reading each row's largest column.
+constexpr std::string_view kMatterListColumns =
+    "m.id, m.kind, m.number, m.title, m.state, m.owner_unit_id, m.region_code, m.domain, "
+    "m.subject_id, m.amount_fen, '{}', m.created_by, m.created_at, m.updated_at, "
+    "m.next_deadline_at, m.version";
 
 MatterRecord MatterFromRow(const Row& r) {
   MatterRecord m;
@@ -265,7 +271,7 @@ namespace {
 // A page of one state at most (see ListMatters).
 Result<MatterPage> ListRange(Conn& conn, const MatterFilter& f) {
   const int limit = std::clamp(f.limit, 1, 200);
-  std::string sql = "SELECT " + std::string(kMatterColumns) + FromClause(f);
+  std::string sql = "SELECT " + std::string(kMatterListColumns) + FromClause(f);
   std::vector<Value> params;
   AppendFilter(f, true, sql, params);
   const std::string_view updated = f.visible_to_unit ? "v.updated_at" : "m.updated_at";
@@ -623,14 +629,13 @@ Result<std::vector<MatterFileRecord>> ListMatterFiles(Conn& conn, std::int64_t m
 }
 
 Result<bool> IsFileVisibleTo(Conn& conn, std::int64_t evidence_id, std::int64_t unit_id) {
-  // matter_files has no index on evidence_id: the unit's visibility rows
-  // lead, each probing matter_files' primary key (matter_id, evidence_id).
-  const std::array<Value, 2> params{unit_id, evidence_id};
-  auto row =
-      TRY(conn.QueryOne("SELECT 1 FROM matter_visibility v JOIN matter_files f "
-                        "ON f.matter_id = v.matter_id WHERE v.unit_id = ? AND f.evidence_id = ? "
-                        "LIMIT 1",
-                        params));
+  // The matters the file is attached to (matter_files_evidence), each
+  // probing the unit's visibility key.
+  const std::array<Value, 2> params{evidence_id, unit_id};
+  auto row = TRY(conn.QueryOne(
+      "SELECT 1 FROM matter_files f JOIN matter_visibility v ON v.matter_id = f.matter_id "
+      "WHERE f.evidence_id = ? AND v.unit_id = ? LIMIT 1",
+      params));
   return row.has_value();
 }
 

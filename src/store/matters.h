@@ -159,7 +159,8 @@ Result<std::optional<MatterRecord>> FindMatter(Conn& conn, std::int64_t id);
 // the matter does not exist or its version differs.
 Result<bool> UpdateMatter(Conn& conn, const MatterRecord& matter, std::int64_t expected_version);
 // One page, newest change first (updated_at, then id, descending), with its
-// owners' names. Each combination of the unit, kind and one state is an
+// owners' names; items carry fields "{}" (lists show the common columns).
+// Each combination of the unit, kind and one state is an
 // index range in this order (several states: one range each, merged).
 Result<MatterPage> ListMatters(Conn& conn, const MatterFilter& filter);
 // How many matters match the filter, by state (the filter's states, cursor

@@ -241,5 +241,65 @@ TEST_F(MattersTest, DemoHasMattersToShowWithUnitAbbreviations) {
   EXPECT_EQ(bad.error_field(), "created_from");
 }
 
+// The list's answers are reused (matters.list_cache_entries) only while
+// nothing new is recorded and only within one unit's scope: a change shows in
+// the very next list, another unit never gets this unit's answer, and a unit
+// renamed shows its new name at once.
+TEST_F(MattersTest, ListAnswersFollowEveryChangeAndStayWithinTheirUnit) {
+  auto officer = SignIn("hzhb_officer");
+  auto police = SignIn("hzga_officer");
+  auto sysadmin = SignIn("sysadmin");
+  const std::string query = "/api/v1/matters?kind=clue&limit=5";
+
+  Reply first = officer->Get(query);
+  ASSERT_EQ(first.status, 200u) << first;
+  Reply again = officer->Get(query);
+  ASSERT_EQ(again.status, 200u) << again;
+  EXPECT_EQ(again.body, first.body);
+  const std::int64_t registered =
+      first.json().at("counts").as_object().contains("registered")
+          ? AsInt(first.json().at("counts").at("registered"))
+          : 0;
+
+  // The police see their own list, not the officer's kept answer.
+  Reply theirs = police->Get(query);
+  ASSERT_EQ(theirs.status, 200u) << theirs;
+  EXPECT_NE(theirs.body, first.body);
+
+  json::object clue{{"title", "某砂石场夜间非法采砂 cache"},
+                    {"source", "patrol"},
+                    {"domain", "illegal_mining"},
+                    {"region", "330502"},
+                    {"address", "吴兴区某河段"},
+                    {"description", "巡查发现夜间采砂作业"}};
+  Reply created = officer->Post("/api/v1/matters", json::object{{"kind", "clue"}, {"fields", clue}});
+  ASSERT_EQ(created.status, 201u) << created;
+  const std::int64_t id = AsInt(created.json().at("id"));
+
+  Reply after = officer->Get(query);
+  ASSERT_EQ(after.status, 200u) << after;
+  ASSERT_FALSE(after.json().at("items").as_array().empty());
+  EXPECT_EQ(AsInt(after.json().at("items").at(0).at("id")), id);
+  EXPECT_EQ(AsInt(after.json().at("counts").at("registered")), registered + 1);
+  EXPECT_EQ(ListedIds(*police, "?kind=clue").count(id), 0u);
+
+  // A state change shows in the next list.
+  Reply handled = Act(*officer, id, "handle", {}, 1);
+  ASSERT_EQ(handled.status, 200u) << handled;
+  Reply moved = officer->Get(query);
+  EXPECT_EQ(AsString(moved.json().at("items").at(0).at("state")), "handling");
+
+  // Renaming the owner unit shows in the next list.
+  const std::int64_t unit = AsInt(moved.json().at("items").at(0).at("owner_unit_id"));
+  const std::string name = AsString(moved.json().at("items").at(0).at("owner_unit_name"));
+  const std::string unit_path = "/api/v1/units/" + std::to_string(unit);
+  Reply renamed = sysadmin->Patch(unit_path, {{"name", name + "（更名）"}});
+  ASSERT_EQ(renamed.status, 200u) << renamed;
+  Reply named = officer->Get(query);
+  EXPECT_EQ(AsString(named.json().at("items").at(0).at("owner_unit_name")), name + "（更名）");
+  Reply back = sysadmin->Patch(unit_path, {{"name", name}});
+  ASSERT_EQ(back.status, 200u) << back;
+}
+
 }  // namespace
 }  // namespace lvyuan::http_test

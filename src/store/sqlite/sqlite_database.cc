@@ -103,8 +103,9 @@ constexpr std::string_view kCreateSchemaVersion =
 // time (the writer under writer_mutex_, a reader while checked out).
 class Connection {
  public:
-  static Result<std::unique_ptr<Connection>> Open(const std::string& path, int busy_timeout_ms,
-                                                  bool reader) {
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path,
+                                                  const OpenOptions& options, bool reader) {
+    const int busy_timeout_ms = options.busy_timeout_ms;
     // Readers open the file read-only as well as setting query_only, so that
     // a callback cannot switch query_only off and write. (The writer is open
     // first, so the -wal and -shm files a read-only WAL reader needs exist.)
@@ -131,11 +132,11 @@ class Connection {
     }
     std::string pragmas =
         "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
-        // Reads through the OS page cache, shared by every connection, instead
-        // of each connection's small private cache (proofs on a large record
-        // touch pages all over the tree).
-        "PRAGMA mmap_size=1073741824; "
-        "PRAGMA journal_size_limit=" +
+        "PRAGMA cache_size=-" +
+        std::to_string(std::int64_t{std::max(1, options.sqlite_cache_mib)} * 1024) +
+        "; PRAGMA mmap_size=" +
+        std::to_string(std::int64_t{std::max(0, options.sqlite_mmap_mib)} * 1024 * 1024) +
+        "; PRAGMA journal_size_limit=" +
         std::to_string(SqliteDatabase::kJournalSizeLimit) + ";";
     if (reader) pragmas += " PRAGMA query_only=ON;";
     if (Status status = connection->ExecScript(pragmas); !status.ok()) {
@@ -451,11 +452,11 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(std::string path,
   }
   // The writer first: it switches the file to WAL before the readers open it.
   std::unique_ptr<Connection> writer =
-      TRY(Connection::Open(path, options.busy_timeout_ms, /*reader=*/false));
+      TRY(Connection::Open(path, options, /*reader=*/false));
   std::vector<std::unique_ptr<Connection>> readers;
   const int reader_count = std::max(1, options.reader_pool_size);
   for (int i = 0; i < reader_count; ++i) {
-    readers.push_back(TRY(Connection::Open(path, options.busy_timeout_ms, /*reader=*/true)));
+    readers.push_back(TRY(Connection::Open(path, options, /*reader=*/true)));
   }
   return std::make_unique<SqliteDatabase>(Token(), std::move(path),
                                           std::max(1, options.group_commit_max_batch),

@@ -30,3 +30,13 @@ CREATE INDEX matter_visibility_kind_recent
 CREATE INDEX matter_visibility_state ON matter_visibility(unit_id, state, updated_at, matter_id);
 CREATE INDEX matters_kind_recent ON matters(kind, updated_at, id);
 CREATE INDEX matters_state ON matters(state, updated_at, id);
+
+-- Lookups by matter that the keys above do not lead with: a matter's
+-- visibility rows (state changes update them all), the matters a file is
+-- attached to (may a unit read it), and open deadlines by due time only
+-- (the reminder job), so that a matter's own deadlines are found by its
+-- key, not among every open deadline.
+CREATE INDEX matter_visibility_matter ON matter_visibility(matter_id);
+CREATE INDEX matter_files_evidence ON matter_files(evidence_id, matter_id);
+DROP INDEX matter_deadlines_open;
+CREATE INDEX matter_deadlines_open ON matter_deadlines(due_at) WHERE cleared_at IS NULL;

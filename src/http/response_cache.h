@@ -1,0 +1,48 @@
+// Answers kept for reuse (the matter list): a body per key, valid only at the
+// data version it was made at and for at most max_age_ms after. What a key
+// must hold (the caller's scope, the query) and what the version is (the
+// record's newest event) are the caller's business; the cache only stores,
+// finds and bounds.
+//
+// Thread-safe. Bounded by max_entries: when full, stale entries go first,
+// then the oldest.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace lvyuan::http {
+
+class ResponseCache {
+ public:
+  // max_entries 0 keeps nothing (Find always misses).
+  ResponseCache(std::size_t max_entries, std::int64_t max_age_ms);
+
+  // The body stored under key at exactly `version` no more than max_age_ms
+  // before now_ms, else null.
+  std::shared_ptr<const std::string> Find(const std::string& key, std::int64_t version,
+                                          std::int64_t now_ms) const;
+  // Stores (or replaces) key's body made at version, at now_ms.
+  void Put(const std::string& key, std::int64_t version, std::int64_t now_ms, std::string body);
+
+  std::size_t size() const;
+
+ private:
+  struct Entry {
+    std::int64_t version = 0;
+    std::int64_t made_at = 0;
+    std::shared_ptr<const std::string> body;
+  };
+  void MakeRoom(std::int64_t version, std::int64_t now_ms);  // mutex_ held
+
+  const std::size_t max_entries_;
+  const std::int64_t max_age_ms_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;  // guarded by mutex_
+};
+
+}  // namespace lvyuan::http
