@@ -296,8 +296,13 @@ core::Result<std::vector<domain::DemoAccount>> Runtime::Demo(const std::string& 
 
 core::Result<domain::DemoVolumeResult> Runtime::DemoVolume(
     const domain::DemoVolumeOptions& options) {
-  return domain::CreateDemoVolume(*accounts_, *matters_, *evidence_, *db_, *catalog_, *regions_,
-                                  clock_, options);
+  auto made = TRY(domain::CreateDemoVolume(*accounts_, *matters_, *evidence_, *db_, *catalog_,
+                                           *regions_, clock_, options));
+  // Left as a deployment that has been running: the deadline reminders of
+  // the backlog are sent now, not by the first `serve`.
+  domain::DeadlineReminders reminders(*db_, *log_, *workflows_, *calendar_, notifier_.get());
+  TRY(reminders.RunOnce(clock_.NowMs()));
+  return made;
 }
 
 core::Result<std::int64_t> Runtime::ResolveUnit(const std::string& id_or_name) {

@@ -9,7 +9,6 @@
 #include "domain/record_actor.h"
 #include "store/accounts.h"
 #include "store/evidence.h"
-#include "store/record.h"
 #include "workflow/engine.h"
 
 namespace lvyuan::domain {
@@ -734,15 +733,6 @@ Result<MatterView> Matters::Get(const Principal& who, std::int64_t id) {
   return view;
 }
 
-namespace {
-
-Result<std::int64_t> NewestSeq(store::Conn& conn) {
-  auto last = TRY(store::LastEvent(conn));
-  return last ? last->first : 0;
-}
-
-}  // namespace
-
 Result<std::int64_t> Matters::ListUnit(const Principal& who) const {
   TRY(CheckReader(who));
   if (SeesAll(who)) return std::int64_t{0};
@@ -752,11 +742,10 @@ Result<std::int64_t> Matters::ListUnit(const Principal& who) const {
 
 Result<MatterListScope> Matters::ListScope(const Principal& who) {
   MatterListScope scope;
+  // Read before the list it keys, so a write racing with the list can only
+  // make a kept answer newer than its version, never older.
+  scope.version = db_.WriteCount();
   scope.unit_id = TRY(ListUnit(who));
-  TRY(db_.Read([&](store::Conn& conn) -> Status {
-    scope.version = TRY(NewestSeq(conn));
-    return core::Ok();
-  }));
   return scope;
 }
 
@@ -787,7 +776,6 @@ Result<MatterList> Matters::List(const Principal& who, const MatterListFilter& i
     auto counts = TRY(store::CountMattersByState(conn, f));
     out.counts = std::move(counts.by_state);
     out.counts_capped = counts.capped;
-    out.version = TRY(NewestSeq(conn));
     return core::Ok();
   }));
   return out;

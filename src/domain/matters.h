@@ -174,17 +174,16 @@ struct MatterList {
   bool counts_capped = false;
   // The name of each item's owner unit, by id.
   std::map<std::int64_t, std::string> owner_unit_names;
-  // The newest recorded event's seq in the snapshot read (MatterListScope).
-  std::int64_t version = 0;
 };
 
-// Whose list and how new the data is (Matters::ListScope). Every change a
-// list shows is recorded by an event in its own transaction, so two lists of
-// one scope and filter read at the same version hold the same matters (only
-// their overdue marks follow the clock).
+// Whose list and how new this process's data is (Matters::ListScope): two
+// lists of one scope and filter read at the same version hold the same
+// matters as far as this process's writes go (store::Database::WriteCount);
+// other processes' writes are not counted, so a kept answer must also age
+// out (http::ResponseCache's max age).
 struct MatterListScope {
   std::int64_t unit_id = 0;  // the caller's unit; 0: every matter (kMatterScopeAllPermission)
-  std::int64_t version = 0;  // the newest recorded event's seq, 0 for none
+  std::uint64_t version = 0;
 };
 
 // One to-do: a matter awaiting an action the caller may take.

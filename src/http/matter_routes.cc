@@ -327,8 +327,9 @@ void AddMatterRoutes(Router& router, const Services& services, const ApiOptions&
               .permission = read,
               .handler = Wrap([matters, now, cache](Request& r) -> Result<Response> {
                 const domain::MatterListFilter filter = TRY(ReadListFilter(r));
-                // Reused while nothing new is recorded: the version is read
-                // after the caller's rights are checked, each time.
+                // Reused while this process has written nothing since and for at
+                // most the cache's max age (other processes' writes); the
+                // caller's rights and scope are checked first, each time.
                 const domain::MatterListScope scope = TRY(matters->ListScope(*r.principal));
                 const std::string key = ListCacheKey(scope.unit_id, r);
                 if (auto body = cache->Find(key, scope.version, now())) {
@@ -352,7 +353,7 @@ void AddMatterRoutes(Router& router, const Services& services, const ApiOptions&
                                               : json::value(nullptr)},
                     {"counts", std::move(counts)},
                     {"counts_capped", list.counts_capped}});
-                cache->Put(key, list.version, at, body);
+                cache->Put(key, scope.version, at, body);
                 return JsonBodyResponse(200, std::move(body));
               })});
 

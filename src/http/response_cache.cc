@@ -8,7 +8,7 @@ ResponseCache::ResponseCache(std::size_t max_entries, std::int64_t max_age_ms)
     : max_entries_(max_entries), max_age_ms_(max_age_ms) {}
 
 std::shared_ptr<const std::string> ResponseCache::Find(const std::string& key,
-                                                       std::int64_t version,
+                                                       std::uint64_t version,
                                                        std::int64_t now_ms) const {
   std::lock_guard lock(mutex_);
   const auto it = entries_.find(key);
@@ -20,7 +20,7 @@ std::shared_ptr<const std::string> ResponseCache::Find(const std::string& key,
   return e.body;
 }
 
-void ResponseCache::Put(const std::string& key, std::int64_t version, std::int64_t now_ms,
+void ResponseCache::Put(const std::string& key, std::uint64_t version, std::int64_t now_ms,
                         std::string body) {
   if (max_entries_ == 0) return;
   std::lock_guard lock(mutex_);
@@ -34,7 +34,7 @@ void ResponseCache::Put(const std::string& key, std::int64_t version, std::int64
                      .body = std::make_shared<const std::string>(std::move(body))};
 }
 
-void ResponseCache::MakeRoom(std::int64_t version, std::int64_t now_ms) {
+void ResponseCache::MakeRoom(std::uint64_t version, std::int64_t now_ms) {
   if (entries_.size() < max_entries_) return;
   // Entries of another version or too old can never be found again.
   std::erase_if(entries_, [&](const auto& kv) {

@@ -1,7 +1,7 @@
 // Answers kept for reuse (the matter list): a body per key, valid only at the
 // data version it was made at and for at most max_age_ms after. What a key
-// must hold (the caller's scope, the query) and what the version is (the
-// record's newest event) are the caller's business; the cache only stores,
+// must hold (the caller's scope, the query) and what the version is (this
+// process's write count) are the caller's business; the cache only stores,
 // finds and bounds.
 //
 // Thread-safe. Bounded by max_entries: when full, stale entries go first,
@@ -24,20 +24,20 @@ class ResponseCache {
 
   // The body stored under key at exactly `version` no more than max_age_ms
   // before now_ms, else null.
-  std::shared_ptr<const std::string> Find(const std::string& key, std::int64_t version,
+  std::shared_ptr<const std::string> Find(const std::string& key, std::uint64_t version,
                                           std::int64_t now_ms) const;
   // Stores (or replaces) key's body made at version, at now_ms.
-  void Put(const std::string& key, std::int64_t version, std::int64_t now_ms, std::string body);
+  void Put(const std::string& key, std::uint64_t version, std::int64_t now_ms, std::string body);
 
   std::size_t size() const;
 
  private:
   struct Entry {
-    std::int64_t version = 0;
+    std::uint64_t version = 0;
     std::int64_t made_at = 0;
     std::shared_ptr<const std::string> body;
   };
-  void MakeRoom(std::int64_t version, std::int64_t now_ms);  // mutex_ held
+  void MakeRoom(std::uint64_t version, std::int64_t now_ms);  // mutex_ held
 
   const std::size_t max_entries_;
   const std::int64_t max_age_ms_;

@@ -201,6 +201,7 @@ class CheckpointsHiddenDatabase final : public store::Database {
   core::Status Read(const std::function<core::Status(store::Conn&)>& fn) override {
     return inner_.Read(fn);
   }
+  std::uint64_t WriteCount() const override { return inner_.WriteCount(); }
   core::Status Ping() override { return inner_.Ping(); }
   core::Status Migrate() override { return inner_.Migrate(); }
   core::Result<int> SchemaVersion() override { return inner_.SchemaVersion(); }

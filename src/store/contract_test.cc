@@ -227,6 +227,23 @@ TEST_P(StoreContractTest, WriteCommitsAndReadSeesIt) {
   EXPECT_EQ(row->Int(1), 3);
 }
 
+// The write count moves with every finished Write, committed or failed,
+// before Write returns, and not with reads.
+TEST_P(StoreContractTest, WriteCountMovesWithEveryWriteAndNotWithReads) {
+  ASSERT_NO_FATAL_FAILURE(CreateTables());
+  const std::uint64_t before = db_->WriteCount();
+  ASSERT_TRUE(IsOk(InsertItem("水质监测仪", 3)));
+  const std::uint64_t after_insert = db_->WriteCount();
+  EXPECT_GT(after_insert, before);
+  ASSERT_TRUE(IsOk(db_->Read([](Conn& conn) -> Status {
+    TRY(conn.QueryOne("SELECT COUNT(*) FROM t_items"));
+    return Ok();
+  })));
+  EXPECT_EQ(db_->WriteCount(), after_insert);
+  EXPECT_FALSE(db_->Write([](Conn&) -> Status { return core::NotFound("单位不存在"); }).ok());
+  EXPECT_GT(db_->WriteCount(), after_insert);
+}
+
 TEST_P(StoreContractTest, WriteWhoseCallbackFailsLeavesNothingBehind) {
   ASSERT_NO_FATAL_FAILURE(CreateTables());
   Status status = db_->Write([](Conn& conn) -> Status {

@@ -201,6 +201,12 @@ class Database {
   // link fails during it, so it must assign what it collects rather than
   // append to it. Thread-safe.
   virtual Status ReadMayLag(const std::function<Status(Conn&)>& fn) { return Read(fn); }
+  // A number that moves whenever a Write of this process has finished
+  // (committed or failed), before its caller returns; never for writes of
+  // other processes. What was read when it stood at one value is still what
+  // this process's writes left at that value (answer caches key on it).
+  // Thread-safe.
+  virtual std::uint64_t WriteCount() const = 0;
   // Ok when the database answers a trivial query.
   virtual Status Ping() = 0;
   // Applies every migration newer than the schema version, each in its own

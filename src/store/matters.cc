@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <tuple>
 
 #include "store/sql_values.h"
 
@@ -677,16 +678,23 @@ Result<std::vector<DeadlineRecord>> ListDeadlines(Conn& conn, std::int64_t matte
 
 Result<std::vector<DeadlineRecord>> OpenDeadlinesDue(Conn& conn, std::int64_t due_before,
                                                      int below_level, int limit) {
-  const std::array<Value, 3> params{due_before, static_cast<std::int64_t>(below_level),
-                                    static_cast<std::int64_t>(std::clamp(limit, 1, 10000))};
-  std::vector<Row> rows = TRY(conn.Query(
-      std::string(kDeadlineSelect) +
-          " WHERE cleared_at IS NULL AND due_at < ? AND level < ? ORDER BY due_at, matter_id, "
-          "name LIMIT ?",
-      params));
+  // One index range per level below below_level (matter_deadlines_open), the
+  // first `limit` of their union by due time.
+  const std::int64_t n = std::clamp(limit, 1, 10000);
   std::vector<DeadlineRecord> out;
-  out.reserve(rows.size());
-  for (const Row& r : rows) out.push_back(DeadlineFromRow(r));
+  for (int level = 0; level < std::clamp(below_level, 0, 3); ++level) {
+    const std::array<Value, 3> params{static_cast<std::int64_t>(level), due_before, n};
+    for (const Row& r : TRY(conn.Query(std::string(kDeadlineSelect) +
+                                           " WHERE cleared_at IS NULL AND level = ? AND due_at < ? "
+                                           "ORDER BY due_at, matter_id, name LIMIT ?",
+                                       params))) {
+      out.push_back(DeadlineFromRow(r));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const DeadlineRecord& a, const DeadlineRecord& b) {
+    return std::tie(a.due_at, a.matter_id, a.name) < std::tie(b.due_at, b.matter_id, b.name);
+  });
+  if (out.size() > static_cast<std::size_t>(n)) out.resize(static_cast<std::size_t>(n));
   return out;
 }
 

@@ -8,8 +8,10 @@
 // Internal to src/store's backends.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -52,6 +54,9 @@ class WriteQueue {
     const bool alone = queue_.size() == 1;
     lock.unlock();
     const std::size_t size = lead(self, alone);
+    // Before any writer of the batch is woken: whoever learns of a write
+    // afterwards sees the count moved (Database::WriteCount).
+    batches_.fetch_add(1, std::memory_order_release);
     lock.lock();
     for (std::size_t i = 0; i < size; ++i) {
       Pending* write = queue_.front();
@@ -73,6 +78,9 @@ class WriteQueue {
     return position < queue_.size() ? queue_[position] : nullptr;
   }
 
+  // Batches run so far (committed or not).
+  std::uint64_t batches() const { return batches_.load(std::memory_order_acquire); }
+
   // Writes queued right now, including the batch being run.
   std::size_t size() const {
     std::lock_guard lock(mutex_);
@@ -83,6 +91,7 @@ class WriteQueue {
   const int max_batch_;
   mutable std::mutex mutex_;
   std::deque<Pending*> queue_;  // guarded by mutex_
+  std::atomic<std::uint64_t> batches_{0};
 };
 
 }  // namespace lvyuan::store::internal

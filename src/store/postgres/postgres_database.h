@@ -172,6 +172,7 @@ class PostgresDatabase final : public Database {
 
   Status Write(const std::function<Status(Conn&)>& fn) override;
   Status Read(const std::function<Status(Conn&)>& fn) override;
+  std::uint64_t WriteCount() const override { return queue_.batches(); }
   // See the replicas above; Read when there are none.
   Status ReadMayLag(const std::function<Status(Conn&)>& fn) override;
   Status Ping() override;

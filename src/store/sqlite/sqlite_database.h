@@ -81,6 +81,7 @@ class SqliteDatabase final : public Database {
 
   Status Write(const std::function<Status(Conn&)>& fn) override;
   Status Read(const std::function<Status(Conn&)>& fn) override;
+  std::uint64_t WriteCount() const override { return queue_.batches(); }
   Status Ping() override;
   // Migrate(SqliteMigrations()).
   Status Migrate() override;

@@ -33,10 +33,11 @@ CREATE INDEX matters_state ON matters(state, updated_at, id);
 
 -- Lookups by matter that the keys above do not lead with: a matter's
 -- visibility rows (state changes update them all), the matters a file is
--- attached to (may a unit read it), and open deadlines by due time only
--- (the reminder job), so that a matter's own deadlines are found by its
--- key, not among every open deadline.
+-- attached to (may a unit read it); and open deadlines by reminder level and
+-- due time (the reminder job: one range per level still to send, not a walk
+-- over every deadline already reminded), so that a matter's own deadlines
+-- are found by its key, not among every open deadline.
 CREATE INDEX matter_visibility_matter ON matter_visibility(matter_id);
 CREATE INDEX matter_files_evidence ON matter_files(evidence_id, matter_id);
 DROP INDEX matter_deadlines_open;
-CREATE INDEX matter_deadlines_open ON matter_deadlines(due_at) WHERE cleared_at IS NULL;
+CREATE INDEX matter_deadlines_open ON matter_deadlines(level, due_at) WHERE cleared_at IS NULL;
