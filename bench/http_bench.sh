@@ -37,6 +37,9 @@ die() {
   echo "http_bench: $*" >&2
   exit 2
 }
+# free_port, start_static_nginx, run_wrk
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
 [[ -x $bin ]] || die "no lvyuan binary at $bin (cmake --preset bench && cmake --build --preset bench --target lvyuan, or set LVYUAN_BIN)"
 for tool in wrk nginx curl; do
@@ -95,72 +98,9 @@ status=$(curl -sS -o "$tmp/www/healthz" -w '%{http_code}' "$lvyuan_url/healthz")
 status=$(curl -sS -o "$tmp/www/api/v1/me" -w '%{http_code}' -H "Cookie: $cookie" "$lvyuan_url/api/v1/me")
 [[ $status == 200 ]] || die "GET /api/v1/me answered $status"
 
-nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-  echo $((20000 + RANDOM % 20000)))
-user_line=""
-if [[ $(id -u) == 0 ]]; then
-  # nginx started by root switches its workers to this user, who must read the files.
-  user_line="user nobody nogroup;"
-  chmod 755 "$tmp" "$tmp/www" "$tmp/www/api" "$tmp/www/api/v1"
-  chmod 644 "$tmp/www/healthz" "$tmp/www/api/v1/me"
-fi
-cat >"$tmp/nginx/nginx.conf" <<NGINX
-$user_line
-daemon off;
-master_process on;
-worker_processes 2;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  default_type application/json;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    root $tmp/www;
-    location / { try_files \$uri =404; }
-  }
-}
-NGINX
-nginx -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
-  >"$tmp/nginx/stdout.log" 2>&1 &
-nginx_pid=$!
-nginx_url="http://127.0.0.1:$nginx_port"
-for ((i = 0; i < 50; i++)); do
-  curl -s -o /dev/null "$nginx_url/healthz" && break
-  kill -0 "$nginx_pid" 2>/dev/null || die "nginx did not start: $(cat "$tmp/nginx/error.log" 2>/dev/null)"
-  sleep 0.1
-done
-cmp -s <(curl -sS "$nginx_url/api/v1/me") "$tmp/www/api/v1/me" ||
-  die "nginx does not serve the saved body: $(cat "$tmp/nginx/error.log" 2>/dev/null)"
+start_static_nginx /api/v1/me
 
 # ---- measure
-# run_wrk URL → "rps p50_us p99_us"; dies when any response was not 2xx.
-run_wrk() {
-  local url=$1
-  wrk -t"$threads" -c"$conns" -d"${warmup}s" -s "$here/wrk_report.lua" "$url" >/dev/null 2>&1 || true
-  local out
-  out=$(wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s "$here/wrk_report.lua" "$url" 2>&1) ||
-    die "wrk failed against $url: $out"
-  echo "$out" >>"$tmp/wrk.log"
-  local line
-  line=$(grep '^BENCH ' <<<"$out") || die "no BENCH line from wrk: $out"
-  local non2xx socket_errors
-  non2xx=$(sed -n 's/.* non2xx=\([0-9]*\).*/\1/p' <<<"$line")
-  socket_errors=$(sed -n 's/.* socket_errors=\([0-9]*\).*/\1/p' <<<"$line")
-  [[ $non2xx == 0 ]] || die "$non2xx responses from $url were not 2xx"
-  [[ $socket_errors == 0 ]] || echo "http_bench: $socket_errors socket errors against $url" >&2
-  sed -n 's/.* rps=\([0-9.]*\) p50_us=\([0-9]*\) p99_us=\([0-9]*\).*/\1 \2 \3/p' <<<"$line"
-}
-
 declare -A result
 for scenario in healthz me; do
   case $scenario in
