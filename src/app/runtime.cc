@@ -239,21 +239,22 @@ core::Status Runtime::Serve() {
 
   http::Router router;
   record::WitnessRegistry witnesses(*db_);
-  http::RegisterRoutes(router,
-                       {.accounts = *accounts_,
-                        .record = record_.get(),
-                        .verify = verify_job_.get(),
-                        .evidence = evidence_.get(),
-                        .witnesses = &witnesses,
-                        .calendar = calendar_.get(),
-                        .notifier = notifier_.get(),
-                        .matters = matters_.get(),
-                        .subjects = subjects_.get(),
-                        .directory = directory_.get()},
-                       {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute),
-                        .rate_limit_store = db_.get(),
-                        .list_cache_entries = static_cast<std::size_t>(c.matters.list_cache_entries),
-                        .list_cache_max_age_ms = c.matters.list_cache_max_age_ms});
+  http::RegisterRoutes(
+      router,
+      {.accounts = *accounts_,
+       .record = record_.get(),
+       .verify = verify_job_.get(),
+       .evidence = evidence_.get(),
+       .witnesses = &witnesses,
+       .calendar = calendar_.get(),
+       .notifier = notifier_.get(),
+       .matters = matters_.get(),
+       .subjects = subjects_.get(),
+       .directory = directory_.get()},
+      {.login_rate_per_minute = static_cast<int>(c.auth.login_rate_per_minute),
+       .rate_limit_store = db_.get(),
+       .list_cache_entries = static_cast<std::size_t>(c.matters.list_cache_entries),
+       .list_cache_max_age_ms = c.matters.list_cache_max_age_ms});
   http::Server server(so, router, http::MakeHooks(*accounts_, *db_));
   // Serve only once changes made by the other processes are heard (bounded:
   // a database that is down shows in /readyz anyway).

@@ -5,29 +5,38 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/json/object.hpp>
+#include <atomic>
 #include <boost/json/serialize.hpp>
+#include <boost/json/string_view.hpp>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace lvyuan::http {
 namespace {
 
-std::mutex logger_mu;                    // guards logger
-std::shared_ptr<spdlog::logger> logger;  // lazily the stdout logger
+// The logger in use, read without a lock on every request. Loggers are
+// never destroyed once made (kept in `made_loggers`), so a line being
+// written while ConfigureAccessLog replaces the logger stays valid.
+std::mutex logger_mu;  // guards made_loggers and making the first logger
+std::vector<std::shared_ptr<spdlog::logger>> made_loggers;
+std::atomic<spdlog::logger*> current_logger{nullptr};
 
 // Standard output without spdlog's stdout sink's flush after every line (a
 // write(2) per request): flushed when the logger is (once a second for the
-// server's log, see ConfigureAccessLog).
-class BufferedStdoutSink final : public spdlog::sinks::base_sink<std::mutex> {
+// server's log, see ConfigureAccessLog). Lines are written as they are (the
+// pattern is "%v") by one fwrite each, which stdio serialises, so the sink
+// needs no lock of its own.
+class BufferedStdoutSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t line;
-    formatter_->format(msg, line);
+    line.append(msg.payload.data(), msg.payload.data() + msg.payload.size());
+    line.push_back('\n');
     std::fwrite(line.data(), 1, line.size(), stdout);
   }
   void flush_() override { std::fflush(stdout); }
@@ -41,10 +50,23 @@ std::shared_ptr<spdlog::logger> MakeLogger(spdlog::sink_ptr sink) {
   return made;
 }
 
-std::shared_ptr<spdlog::logger> CurrentLogger() {
+void Install(std::shared_ptr<spdlog::logger> made) {
   std::lock_guard lock(logger_mu);
-  if (!logger) logger = MakeLogger(std::make_shared<spdlog::sinks::stdout_sink_mt>());
-  return logger;
+  current_logger.store(made.get(), std::memory_order_release);
+  made_loggers.push_back(std::move(made));
+}
+
+spdlog::logger* CurrentLogger() {
+  spdlog::logger* current = current_logger.load(std::memory_order_acquire);
+  if (current != nullptr) return current;
+  std::lock_guard lock(logger_mu);
+  current = current_logger.load(std::memory_order_acquire);
+  if (current != nullptr) return current;
+  auto made = MakeLogger(std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  current = made.get();
+  current_logger.store(current, std::memory_order_release);
+  made_loggers.push_back(std::move(made));
+  return current;
 }
 
 std::string NowIso8601() {
@@ -78,10 +100,7 @@ core::Status ConfigureAccessLog(std::string_view destination) {
   // A configured log (the server's) is flushed once a second rather than
   // after every line: a write(2) per request costs more than the request.
   made->flush_on(spdlog::level::warn);
-  {
-    std::lock_guard lock(logger_mu);
-    logger = std::move(made);
-  }
+  Install(std::move(made));
   static std::jthread flusher([](std::stop_token stop) {
     while (!stop.stop_requested()) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -92,19 +111,34 @@ core::Status ConfigureAccessLog(std::string_view destination) {
 }
 
 void LogAccess(const AccessRecord& record) {
-  boost::json::object line;
-  line["time"] = NowIso8601();
-  line["request_id"] = record.request_id;
-  line["client_ip"] = record.client_ip;
-  line["method"] = record.method;
-  line["path"] = record.path;
-  line["route"] = record.route;
-  line["status"] = record.status;
-  line["bytes"] = record.bytes;
-  line["duration_ms"] =
-      static_cast<double>(static_cast<std::int64_t>(record.duration_ms * 1000)) / 1000;
-  line["user"] = record.user.empty() ? std::string_view("-") : record.user;
-  CurrentLogger()->info(boost::json::serialize(line));
+  // The line is written field by field (each string escaped by Boost.JSON)
+  // rather than built as a JSON object: this runs for every request.
+  namespace json = boost::json;
+  std::string line;
+  line.reserve(256 + record.path.size());
+  line += "{\"time\":\"";
+  line += NowIso8601();
+  line += "\",\"request_id\":";
+  line += json::serialize(json::string_view(record.request_id));
+  line += ",\"client_ip\":";
+  line += json::serialize(json::string_view(record.client_ip));
+  line += ",\"method\":";
+  line += json::serialize(json::string_view(record.method));
+  line += ",\"path\":";
+  line += json::serialize(json::string_view(record.path));
+  line += ",\"route\":";
+  line += json::serialize(json::string_view(record.route));
+  line += ",\"status\":" + std::to_string(record.status);
+  line += ",\"bytes\":" + std::to_string(record.bytes);
+  char duration[32];
+  std::snprintf(duration, sizeof duration, "%.3f", record.duration_ms);
+  line += ",\"duration_ms\":";
+  line += duration;
+  line += ",\"user\":";
+  line +=
+      json::serialize(json::string_view(record.user.empty() ? std::string_view("-") : record.user));
+  line += '}';
+  CurrentLogger()->info(line);
 }
 
 void FlushAccessLog() { CurrentLogger()->flush(); }

@@ -287,8 +287,8 @@ void AddMatterRoutes(Router& router, const Services& services, const ApiOptions&
   const std::string read(domain::kMatterReadPermission);
   // "overdue" in answers is judged by the wall clock, as the list filter is.
   auto now = [] { return core::SystemClock().NowMs(); };
-  auto cache = std::make_shared<ResponseCache>(options.list_cache_entries,
-                                               options.list_cache_max_age_ms);
+  auto cache =
+      std::make_shared<ResponseCache>(options.list_cache_entries, options.list_cache_max_age_ms);
 
   auto detail = [matters, now](const domain::Principal& who, std::int64_t id,
                                unsigned status) -> Result<Response> {

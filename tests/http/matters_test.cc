@@ -256,10 +256,9 @@ TEST_F(MattersTest, ListAnswersFollowEveryChangeAndStayWithinTheirUnit) {
   Reply again = officer->Get(query);
   ASSERT_EQ(again.status, 200u) << again;
   EXPECT_EQ(again.body, first.body);
-  const std::int64_t registered =
-      first.json().at("counts").as_object().contains("registered")
-          ? AsInt(first.json().at("counts").at("registered"))
-          : 0;
+  const std::int64_t registered = first.json().at("counts").as_object().contains("registered")
+                                      ? AsInt(first.json().at("counts").at("registered"))
+                                      : 0;
 
   // The police see their own list, not the officer's kept answer.
   Reply theirs = police->Get(query);
@@ -272,7 +271,8 @@ TEST_F(MattersTest, ListAnswersFollowEveryChangeAndStayWithinTheirUnit) {
                     {"region", "330502"},
                     {"address", "吴兴区某河段"},
                     {"description", "巡查发现夜间采砂作业"}};
-  Reply created = officer->Post("/api/v1/matters", json::object{{"kind", "clue"}, {"fields", clue}});
+  Reply created =
+      officer->Post("/api/v1/matters", json::object{{"kind", "clue"}, {"fields", clue}});
   ASSERT_EQ(created.status, 201u) << created;
   const std::int64_t id = AsInt(created.json().at("id"));
 

@@ -136,8 +136,7 @@ class Connection {
         std::to_string(std::int64_t{std::max(1, options.sqlite_cache_mib)} * 1024) +
         "; PRAGMA mmap_size=" +
         std::to_string(std::int64_t{std::max(0, options.sqlite_mmap_mib)} * 1024 * 1024) +
-        "; PRAGMA journal_size_limit=" +
-        std::to_string(SqliteDatabase::kJournalSizeLimit) + ";";
+        "; PRAGMA journal_size_limit=" + std::to_string(SqliteDatabase::kJournalSizeLimit) + ";";
     if (reader) pragmas += " PRAGMA query_only=ON;";
     if (Status status = connection->ExecScript(pragmas); !status.ok()) {
       return OpenFailure(path, status.error());
@@ -451,8 +450,7 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(std::string path,
     }
   }
   // The writer first: it switches the file to WAL before the readers open it.
-  std::unique_ptr<Connection> writer =
-      TRY(Connection::Open(path, options, /*reader=*/false));
+  std::unique_ptr<Connection> writer = TRY(Connection::Open(path, options, /*reader=*/false));
   std::vector<std::unique_ptr<Connection>> readers;
   const int reader_count = std::max(1, options.reader_pool_size);
   for (int i = 0; i < reader_count; ++i) {
