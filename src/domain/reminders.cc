@@ -95,9 +95,10 @@ DeadlineReminders::DeadlineReminders(store::Database& db, record::Log& log,
                                      const core::WorkCalendar& calendar, store::Notifier* notifier)
     : db_(db), log_(log), registry_(registry), calendar_(calendar), notifier_(notifier) {}
 
-Result<ReminderRun> DeadlineReminders::RunOnce(std::int64_t now) {
+Result<ReminderRun> DeadlineReminders::RunOnce(std::int64_t now,
+                                               const std::function<bool()>& stopping) {
   ReminderRun total;
-  for (bool more = true; more;) {
+  for (bool more = true; more && !(stopping && stopping());) {
     more = false;
     const ReminderRun run = TRY(RunBatch(now, more));
     total.due_soon += run.due_soon;
@@ -229,7 +230,11 @@ void DeadlineReminderJob::Run() {
   while (!stop_) {
     lock.unlock();
     if (Leads()) {
-      auto run = reminders_.RunOnce(clock_.NowMs());
+      // A large backlog is many batches: stopping is heard between them.
+      auto run = reminders_.RunOnce(clock_.NowMs(), [this] {
+        std::lock_guard stopping(mu_);
+        return stop_;
+      });
       if (!run.ok()) {
         spdlog::error("deadline reminders failed: {}", run.error().ToString());
       } else if (run->notifications > 0) {

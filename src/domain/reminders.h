@@ -31,6 +31,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -65,9 +66,10 @@ class DeadlineReminders {
                     const core::WorkCalendar& calendar, store::Notifier* notifier = nullptr);
 
   // Sends the cards due at `now` (unix ms), in batches of at most 200
-  // deadlines per transaction, until none is left. Returns what it sent;
-  // the store's error when a batch fails (the batches before it stay sent).
-  core::Result<ReminderRun> RunOnce(std::int64_t now);
+  // deadlines per transaction, until none is left or `stopping` (when given)
+  // answers true before a batch. Returns what it sent; the store's error when
+  // a batch fails (the batches before it stay sent).
+  core::Result<ReminderRun> RunOnce(std::int64_t now, const std::function<bool()>& stopping = {});
 
  private:
   core::Result<ReminderRun> RunBatch(std::int64_t now, bool& more);

@@ -135,6 +135,19 @@ TEST_F(RemindersTest, DeadlineFirstSeenOverdueGetsOnlyTheRedCard) {
   EXPECT_EQ(RunAt("2026-02-16T09:01").notifications, 0);
 }
 
+TEST_F(RemindersTest, RunStopsBeforeABatchWhenAskedAndTheCardsWaitForTheNextRun) {
+  clock_.Set(ChinaTime("2026-02-13T10:00"));
+  CriminalTransfer();
+  const Principal& police = User("public_security", "police_officer");
+  clock_.Set(ChinaTime("2026-02-16T09:00"));
+  ReminderRun stopped = Ok(reminders_->RunOnce(clock_.NowMs(), [] { return true; }));
+  EXPECT_EQ(stopped.overdue, 0);
+  EXPECT_EQ(stopped.notifications, 0);
+  EXPECT_TRUE(Cards(police).empty());
+  EXPECT_EQ(RunAt("2026-02-16T09:01").overdue, 1);
+  EXPECT_EQ(Cards(police), Kinds{"deadline.overdue"});
+}
+
 TEST_F(RemindersTest, MetDeadlinesAndWindowsThatDoNotMarkMissesGetNoRedCard) {
   clock_.Set(ChinaTime("2026-03-02T09:00"));  // a Monday
   const std::int64_t id = CriminalTransfer();
