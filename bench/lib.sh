@@ -6,6 +6,16 @@
 # defines die, here (this folder), tmp (its temporary folder), threads,
 # conns, warmup and duration.
 
+# On exit: stops the lvyuan server and nginx the script started (lvyuan_pid,
+# nginx_pid, empty when none) and removes $tmp.
+stop_and_clean_up() {
+  if [[ -n ${lvyuan_pid:-} ]]; then kill -TERM "$lvyuan_pid" 2>/dev/null || true; fi
+  if [[ -n ${nginx_pid:-} ]]; then kill -QUIT "$nginx_pid" 2>/dev/null || true; fi
+  if [[ -n ${lvyuan_pid:-} ]]; then wait "$lvyuan_pid" 2>/dev/null || true; fi
+  if [[ -n ${nginx_pid:-} ]]; then wait "$nginx_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+
 # A free TCP port on 127.0.0.1.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||

@@ -60,14 +60,7 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lvyuan-matters-bench.XXXXXX")
 lvyuan_pid=""
 nginx_pid=""
-cleanup() {
-  if [[ -n $lvyuan_pid ]]; then kill -TERM "$lvyuan_pid" 2>/dev/null || true; fi
-  if [[ -n $nginx_pid ]]; then kill -QUIT "$nginx_pid" 2>/dev/null || true; fi
-  if [[ -n $lvyuan_pid ]]; then wait "$lvyuan_pid" 2>/dev/null || true; fi
-  if [[ -n $nginx_pid ]]; then wait "$nginx_pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap stop_and_clean_up EXIT
 trap 'exit 130' INT TERM
 
 now_ms() { date +%s%3N; }

@@ -2,7 +2,6 @@
 
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -26,9 +25,10 @@ std::mutex logger_mu;  // guards made_loggers and making the first logger
 std::vector<std::shared_ptr<spdlog::logger>> made_loggers;
 std::atomic<spdlog::logger*> current_logger{nullptr};
 
-// Standard output without spdlog's stdout sink's flush after every line (a
-// write(2) per request): flushed when the logger is (once a second for the
-// server's log, see ConfigureAccessLog). Lines are written as they are (the
+// Standard output without spdlog's stdout sink's flush after every line:
+// flushed when the logger is — after every line for the default logger,
+// once a second for the server's (a write(2) per request costs more than the
+// request; see ConfigureAccessLog). Lines are written as they are (the
 // pattern is "%v") by one fwrite each, which stdio serialises, so the sink
 // needs no lock of its own.
 class BufferedStdoutSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
@@ -62,7 +62,7 @@ spdlog::logger* CurrentLogger() {
   std::lock_guard lock(logger_mu);
   current = current_logger.load(std::memory_order_acquire);
   if (current != nullptr) return current;
-  auto made = MakeLogger(std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  auto made = MakeLogger(std::make_shared<BufferedStdoutSink>());
   current = made.get();
   current_logger.store(current, std::memory_order_release);
   made_loggers.push_back(std::move(made));
