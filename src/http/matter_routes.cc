@@ -411,6 +411,7 @@ void AddMatterRoutes(Router& router, const Services& services, const ApiOptions&
   router.Add({.method = Verb::get,
               .pattern = "/api/v1/matters/{id}/timeline",
               .permission = read,
+              .writes = true,  // a supervised read: records an event
               .handler = Wrap([matters](Request& r) -> Result<Response> {
                 const std::int64_t id = TRY(r.PathId("id"));
                 const std::int64_t before = TRY(DecodeCursor(r));

@@ -81,6 +81,7 @@ void AddSubjectRoutes(Router& router, const Services& services) {
     router.Add({.method = Verb::get,
                 .pattern = "/api/v1/subjects/{id}",
                 .permission = read,
+                .writes = true,  // a supervised read: records an event
                 .handler = Wrap([subjects](Request& r) -> Result<Response> {
                   const std::int64_t id = TRY(r.PathId("id"));
                   auto view = TRY(subjects->Get(*r.principal, id, MetaOf(r)));
