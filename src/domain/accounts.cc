@@ -411,14 +411,20 @@ Status Accounts::Logout(const Principal& who, const RequestMeta& meta) {
 }
 
 Result<Principal> Accounts::AuthenticateSession(std::string_view token) {
+  std::shared_ptr<const Principal> principal = TRY(AuthenticateSessionShared(token));
+  return *principal;
+}
+
+Result<std::shared_ptr<const Principal>> Accounts::AuthenticateSessionShared(
+    std::string_view token) {
   if (token.empty() || token.size() > 128) return core::Unauthenticated("请先登录");
   const std::int64_t now = clock_.NowMs();
   // The cache is keyed by the token itself (memory only): a hit then costs
   // no hashing. The database only ever sees the token's hash.
-  const std::string key(token);
+  const std::string_view key = token;
   const std::uint64_t generation = generation_.load();
 
-  std::optional<Principal> principal;
+  std::shared_ptr<const Principal> principal;
   std::int64_t last_seen_at = 0;
   {
     std::lock_guard lock(cache_mu_);
@@ -443,13 +449,14 @@ Result<Principal> Accounts::AuthenticateSession(std::string_view token) {
     }));
     if (!session || session->revoked_at || !user) return core::Unauthenticated("请先登录");
     if (!user->enabled || !user->unit_enabled) return core::Unauthenticated("账号已停用");
+    auto made = std::make_shared<Principal>(PrincipalFor(*user));
+    made->via = Principal::Via::kSession;
+    made->credential_id = session->id;
+    made->csrf_token = CsrfTokenFor(token);
+    made->expires_at_ms = session->expires_at;
+    made->user = std::make_shared<const store::UserRecord>(std::move(*user));
     CachedSession entry;
-    entry.principal = PrincipalFor(*user);
-    entry.principal.via = Principal::Via::kSession;
-    entry.principal.credential_id = session->id;
-    entry.principal.csrf_token = CsrfTokenFor(token);
-    entry.principal.expires_at_ms = session->expires_at;
-    entry.principal.user = std::make_shared<const store::UserRecord>(std::move(*user));
+    entry.principal = std::move(made);
     entry.last_seen_at = session->last_seen_at;
     entry.generation = generation;
     entry.loaded_at = now;
@@ -457,7 +464,7 @@ Result<Principal> Accounts::AuthenticateSession(std::string_view token) {
     last_seen_at = entry.last_seen_at;
     std::lock_guard lock(cache_mu_);
     if (cache_.size() >= 10000) cache_.clear();  // bounded; it refills on demand
-    cache_[key] = std::move(entry);
+    cache_.insert_or_assign(std::string(key), std::move(entry));
   }
   if (now >= principal->expires_at_ms) return core::Unauthenticated("登录已过期，请重新登录");
   const std::int64_t idle = principal->admin_class != AdminClass::kNone
@@ -473,7 +480,7 @@ Result<Principal> Accounts::AuthenticateSession(std::string_view token) {
     std::lock_guard lock(cache_mu_);
     if (auto it = cache_.find(key); it != cache_.end()) it->second.last_seen_at = now;
   }
-  return std::move(*principal);
+  return principal;
 }
 
 Result<Principal> Accounts::AuthenticateApiToken(std::string_view token) {

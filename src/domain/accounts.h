@@ -24,9 +24,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -198,6 +201,10 @@ class Accounts {
   // disabled user or unit. Refreshes the idle timer.
   Result<Principal> AuthenticateSession(std::string_view session_token);
   Result<Principal> AuthenticateApiToken(std::string_view bearer_token);
+  // The same, as the principal the session cache holds (shared, never
+  // changed): what the server uses on every request, without a copy.
+  Result<std::shared_ptr<const Principal>> AuthenticateSessionShared(
+      std::string_view session_token);
   // The CSRF token bound to a session token (an HMAC; nothing stored).
   std::string CsrfTokenFor(std::string_view session_token) const;
   bool CheckCsrf(const Principal& who, std::string_view header_value) const;
@@ -268,7 +275,7 @@ class Accounts {
   Status Write(const std::string& change, const std::function<Status(store::Conn&)>& fn);
 
   struct CachedSession {
-    Principal principal;
+    std::shared_ptr<const Principal> principal;
     std::int64_t last_seen_at = 0;
     std::uint64_t generation = 0;
     std::int64_t loaded_at = 0;
@@ -283,9 +290,17 @@ class Accounts {
   std::vector<std::uint8_t> csrf_key_;  // set once by Initialize
   std::string dummy_hash_;              // verified for unknown users to even out timing
 
-  std::atomic<std::uint64_t> generation_{1};              // bumped after every committed change
-  std::mutex cache_mu_;                                   // guards cache_
-  std::unordered_map<std::string, CachedSession> cache_;  // by session token
+  std::atomic<std::uint64_t> generation_{1};  // bumped after every committed change
+  std::mutex cache_mu_;                       // guards cache_
+  // Looked up by the token's text without making a string of it.
+  struct TokenHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view token) const {
+      return std::hash<std::string_view>{}(token);
+    }
+  };
+  std::unordered_map<std::string, CachedSession, TokenHash, std::equal_to<>>
+      cache_;  // by session token
 
   store::Notifier* notifier_ = nullptr;         // set once by UseNotifier
   store::Notifier::Subscription subscription_;  // last: it goes first

@@ -1,5 +1,7 @@
-// The access log: one JSON object per line per request, written through the
-// spdlog logger named "access" (stdout unless configured otherwise).
+// The access log: one JSON object per line per request, on standard output
+// unless configured otherwise. Standard output is flushed after every line
+// until ConfigureAccessLog is called; a configured destination once a second
+// (and by FlushAccessLog).
 //
 // Thread-safe.
 #pragma once

@@ -326,15 +326,17 @@ void AddMatterRoutes(Router& router, const Services& services, const ApiOptions&
               .pattern = "/api/v1/matters",
               .permission = read,
               .handler = Wrap([matters, now, cache](Request& r) -> Result<Response> {
-                const domain::MatterListFilter filter = TRY(ReadListFilter(r));
                 // Reused while this process has written nothing since and for at
                 // most the cache's max age (other processes' writes); the
-                // caller's rights and scope are checked first, each time.
+                // caller's rights and scope are checked first, each time. Only
+                // answers to valid queries are kept, so a kept one needs no
+                // second check of the query.
                 const domain::MatterListScope scope = TRY(matters->ListScope(*r.principal));
                 const std::string key = ListCacheKey(scope.unit_id, r);
                 if (auto body = cache->Find(key, scope.version, now())) {
                   return JsonBodyResponse(200, std::string(*body));
                 }
+                const domain::MatterListFilter filter = TRY(ReadListFilter(r));
                 auto list = TRY(matters->List(*r.principal, filter));
                 const std::int64_t at = now();
                 json::array items;

@@ -43,6 +43,16 @@ core::Result<std::string> PercentDecode(std::string_view text) {
   return out;
 }
 
+// "api/v1/matters" for {"api", "v1", "matters"}; segments hold no '/'.
+std::string JoinSegments(const std::vector<std::string>& segments) {
+  std::string joined;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (i > 0) joined += '/';
+    joined += segments[i];
+  }
+  return joined;
+}
+
 }  // namespace
 
 std::string_view Request::Header(std::string_view name) const {
@@ -80,6 +90,8 @@ core::Result<std::vector<std::string>> SplitPath(std::string_view encoded_path) 
     return core::InvalidArgument("请求路径必须以 / 开头");
   }
   std::vector<std::string> segments;
+  segments.reserve(
+      static_cast<std::size_t>(std::count(encoded_path.begin(), encoded_path.end(), '/')));
   std::size_t start = 1;
   while (start <= encoded_path.size()) {
     std::size_t slash = encoded_path.find('/', start);
@@ -138,6 +150,13 @@ void Router::Add(Route route) {
       if (same) DieOnBadRoute(route, "duplicates an existing route");
     }
   }
+  const std::size_t length = compiled.segments.size();
+  if (by_length_.size() <= length) by_length_.resize(length + 1);
+  by_length_[length].push_back(routes_.size());
+  if (std::find(compiled.is_param.begin(), compiled.is_param.end(), true) ==
+      compiled.is_param.end()) {
+    literal_[JoinSegments(compiled.segments)].push_back(routes_.size());
+  }
   routes_.push_back(std::move(route));
   compiled_.push_back(std::move(compiled));
 }
@@ -160,9 +179,14 @@ Router::Match Router::Find(Verb method, const std::vector<std::string>& segments
     }
     return true;
   };
-  for (std::size_t i = 0; i < routes_.size(); ++i) {
+  Match match;
+  if (segments.size() >= by_length_.size()) return match;
+  const std::vector<std::size_t>* scan = &by_length_[segments.size()];
+  if (auto literal = literal_.find(JoinSegments(segments)); literal != literal_.end()) {
+    scan = &literal->second;
+  }
+  for (std::size_t i : *scan) {
     const Compiled& c = compiled_[i];
-    if (c.segments.size() != segments.size()) continue;
     bool matches = true;
     for (std::size_t s = 0; s < segments.size() && matches; ++s) {
       matches = c.is_param[s] ? !segments[s].empty() : c.segments[s] == segments[s];
@@ -175,7 +199,6 @@ Router::Match Router::Find(Verb method, const std::vector<std::string>& segments
       candidates.push_back(i);
     }
   }
-  Match match;
   if (best_shape == nullptr) return match;
   const Route* found = nullptr;
   const Route* get_route = nullptr;

@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -197,6 +198,12 @@ class Router {
   };
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;  // parallel to routes_
+  // Indexes into routes_ by the number of segments, so a lookup compares
+  // only patterns of the path's length.
+  std::vector<std::vector<std::size_t>> by_length_;
+  // Routes without parameters by their path ("api/v1/matters"): an exact
+  // match is the most specific there is, so it needs no scan.
+  std::unordered_map<std::string, std::vector<std::size_t>> literal_;
 };
 
 // Splits an encoded path into percent-decoded segments. InvalidArgument when

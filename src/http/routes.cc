@@ -528,9 +528,11 @@ Hooks MakeHooks(domain::Accounts& accounts, store::Database& db) {
   domain::Accounts* a = &accounts;
   store::Database* d = &db;
   hooks.authenticate = [a](std::string_view session, std::string_view bearer,
-                           const Request&) -> Result<domain::Principal> {
-    if (!bearer.empty()) return a->AuthenticateApiToken(bearer);
-    return a->AuthenticateSession(session);
+                           const Request&) -> Result<std::shared_ptr<const domain::Principal>> {
+    if (!bearer.empty()) {
+      return std::make_shared<const domain::Principal>(TRY(a->AuthenticateApiToken(bearer)));
+    }
+    return a->AuthenticateSessionShared(session);
   };
   hooks.check_csrf = [a](const domain::Principal& p, std::string_view header) {
     return a->CheckCsrf(p, header);

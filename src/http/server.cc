@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -153,6 +154,42 @@ asio::awaitable<bool> WriteMessage(beast::tcp_stream& stream, beast_http::respon
     co_await beast_http::async_write_some(stream, serializer,
                                           asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return false;
+  }
+  co_return true;
+}
+
+// Writes a buffered response: its header block, formatted into `head` (the
+// connection's, reused), and the body in one gather write, each write under
+// its own deadline. Cheaper than Beast's serializer for the common case; a
+// chunked response goes through WriteMessage.
+asio::awaitable<bool> WriteBuffered(beast::tcp_stream& stream, Response& message, std::string& head,
+                                    std::chrono::seconds timeout) {
+  if (message.chunked()) co_return co_await WriteMessage(stream, message, timeout);
+  head.clear();
+  head += "HTTP/1.1 ";
+  head += std::to_string(message.result_int());
+  head += ' ';
+  head += ToStringView(message.reason());
+  head += "\r\n";
+  for (const auto& entry : message) {
+    head += ToStringView(entry.name_string());
+    head += ": ";
+    head += ToStringView(entry.value());
+    head += "\r\n";
+  }
+  head += "\r\n";
+  asio::const_buffer head_left = asio::buffer(head);
+  asio::const_buffer body_left = asio::buffer(message.body());
+  ErrorCode ec;
+  while (head_left.size() + body_left.size() > 0) {
+    stream.expires_after(timeout);
+    const std::array<asio::const_buffer, 2> pieces{head_left, body_left};
+    std::size_t written =
+        co_await stream.async_write_some(pieces, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    const std::size_t from_head = std::min(written, head_left.size());
+    head_left += from_head;
+    body_left += written - from_head;
   }
   co_return true;
 }
@@ -427,12 +464,12 @@ struct Server::Impl {
   bool OriginMatchesHost(const Request& request) const;
   Resolved Resolve(Request& request, Outcome& outcome) const;
   StaticResponse Dispatch(const Resolved& resolved, Request& request,
-                          std::optional<domain::Principal>& principal, Outcome& outcome);
+                          std::shared_ptr<const domain::Principal>& principal, Outcome& outcome);
   // Runs the route's pipeline; a refusal, or nullopt when the request may go on.
   std::optional<Response> Admit(const Route& route, Request& request,
-                                std::optional<domain::Principal>& principal);
+                                std::shared_ptr<const domain::Principal>& principal);
   StaticResponse RunRoute(const Route& route, Request& request,
-                          std::optional<domain::Principal>& principal);
+                          std::shared_ptr<const domain::Principal>& principal);
   StaticResponse RunDownload(const Route& route, Request& request);
   // Calls `run`, turning an exception into a logged 500.
   template <class Result, class Function>
@@ -440,7 +477,7 @@ struct Server::Impl {
   asio::awaitable<UploadResult> ReceiveUpload(
       beast::tcp_stream& stream, beast::flat_buffer& buffer,
       beast_http::request_parser<beast_http::string_body>& parser, const Route& route,
-      Request& request, std::optional<domain::Principal>& principal);
+      Request& request, std::shared_ptr<const domain::Principal>& principal);
   Response Deny(const Request& request, const domain::Principal* principal, std::string_view reason,
                 std::string_view message) const;
   // Answers a stream route: runs the pipeline and the limits, then writes
@@ -448,7 +485,7 @@ struct Server::Impl {
   // connection is then done), or the refusal to answer instead.
   asio::awaitable<std::optional<Response>> ServeStream(
       beast::tcp_stream& stream, const Route& route, Request& request,
-      std::optional<domain::Principal>& principal, Outcome& outcome,
+      std::shared_ptr<const domain::Principal>& principal, Outcome& outcome,
       std::chrono::steady_clock::time_point started, const std::string& peer);
 };
 
@@ -512,7 +549,7 @@ Result Server::Impl::Guarded(const Request& request, std::string_view what, Func
 }
 
 std::optional<Response> Server::Impl::Admit(const Route& route, Request& request,
-                                            std::optional<domain::Principal>& principal) {
+                                            std::shared_ptr<const domain::Principal>& principal) {
   if (route.auth == Auth::kSession) {
     std::string_view bearer = FindBearer(request);
     std::string_view cookie = bearer.empty() ? FindCookie(request, kSessionCookie) : "";
@@ -520,7 +557,8 @@ std::optional<Response> Server::Impl::Admit(const Route& route, Request& request
       return ErrorResponse(core::Unauthenticated("请先登录"));
     }
     if (!hooks.authenticate) return ErrorResponse(core::Unauthenticated("请先登录"));
-    core::Result<domain::Principal> authenticated = hooks.authenticate(cookie, bearer, request);
+    core::Result<std::shared_ptr<const domain::Principal>> authenticated =
+        hooks.authenticate(cookie, bearer, request);
     if (!authenticated.ok()) return ErrorResponse(authenticated.error());
     principal = std::move(authenticated).value();
     request.principal = &*principal;
@@ -551,7 +589,7 @@ std::optional<Response> Server::Impl::Admit(const Route& route, Request& request
 }
 
 StaticResponse Server::Impl::RunRoute(const Route& route, Request& request,
-                                      std::optional<domain::Principal>& principal) {
+                                      std::shared_ptr<const domain::Principal>& principal) {
   if (std::optional<Response> refused = Admit(route, request, principal)) return *refused;
   if (route.download) return RunDownload(route, request);
   if (route.stream) {  // a HEAD on a stream route: there is no entity to describe
@@ -641,7 +679,7 @@ Server::Impl::Resolved Server::Impl::Resolve(Request& request, Outcome& outcome)
 }
 
 StaticResponse Server::Impl::Dispatch(const Resolved& resolved, Request& request,
-                                      std::optional<domain::Principal>& principal,
+                                      std::shared_ptr<const domain::Principal>& principal,
                                       Outcome& outcome) {
   if (resolved.answer) return *resolved.answer;
   if (resolved.route == nullptr) return static_files.Serve(request);
@@ -655,7 +693,7 @@ StaticResponse Server::Impl::Dispatch(const Resolved& resolved, Request& request
 asio::awaitable<Server::Impl::UploadResult> Server::Impl::ReceiveUpload(
     beast::tcp_stream& stream, beast::flat_buffer& buffer,
     beast_http::request_parser<beast_http::string_body>& parser, const Route& route,
-    Request& request, std::optional<domain::Principal>& principal) {
+    Request& request, std::shared_ptr<const domain::Principal>& principal) {
   UploadResult result;
   const bool body_pending = !parser.is_done();
   std::optional<Response> refused = Guarded<std::optional<Response>>(
@@ -752,7 +790,7 @@ asio::awaitable<Server::Impl::UploadResult> Server::Impl::ReceiveUpload(
 
 asio::awaitable<std::optional<Response>> Server::Impl::ServeStream(
     beast::tcp_stream& stream, const Route& route, Request& request,
-    std::optional<domain::Principal>& principal, Outcome& outcome,
+    std::shared_ptr<const domain::Principal>& principal, Outcome& outcome,
     std::chrono::steady_clock::time_point started, const std::string& peer) {
   std::optional<Response> refused = Guarded<std::optional<Response>>(
       request, "authentication", [&] { return Admit(route, request, principal); });
@@ -864,6 +902,7 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
     peer = ec ? std::string("-") : endpoint.address().to_string();
   }
   beast::flat_buffer buffer;
+  std::string header_block;  // a response's header block, reused (WriteBuffered)
   bool first = true;
   bool linger = false;  // close politely: the client may still be sending
   while (!stopping.load()) {
@@ -888,7 +927,7 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
     connection->busy = true;
 
     Request request;
-    std::optional<domain::Principal> principal;
+    std::shared_ptr<const domain::Principal> principal;
     Outcome outcome;
     std::optional<StaticResponse> answer;
     bool keep_alive = false;
@@ -905,7 +944,14 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
       linger = true;
       request.path = "-";
     } else {
-      request.message.base() = parser.get().base();
+      // Without a body the parser is done: the message moves out whole;
+      // otherwise the headers are copied and the body read once routed.
+      const bool whole = parser.is_done();
+      if (whole) {
+        request.message = parser.release();
+      } else {
+        request.message.base() = parser.get().base();
+      }
       std::string_view incoming_id = request.Header("X-Request-Id");
       request.request_id =
           IsWellFormedRequestId(incoming_id) ? std::string(incoming_id) : NewRequestId();
@@ -946,7 +992,7 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
           }
         }
         if (!answer) {
-          request.message = parser.release();
+          if (!whole) request.message = parser.release();
           keep_alive = request.message.keep_alive();
           if (resolved.route != nullptr && resolved.route->stream &&
               request.method() == Verb::get) {
@@ -1007,9 +1053,10 @@ asio::awaitable<void> Server::Impl::Session(std::shared_ptr<Connection> connecti
         .duration_ms = seconds * 1000,
         .user = outcome.user,
     });
-    bool written = string_response != nullptr
-                       ? co_await WriteMessage(stream, *string_response, options.body_timeout)
-                       : co_await WriteMessage(stream, *file_response, options.body_timeout);
+    bool written =
+        string_response != nullptr
+            ? co_await WriteBuffered(stream, *string_response, header_block, options.body_timeout)
+            : co_await WriteMessage(stream, *file_response, options.body_timeout);
     connection->busy = false;
     if (!written || !keep_alive) break;
   }

@@ -94,7 +94,7 @@ struct Hooks {
   // Exactly one of the two credentials is non-empty: the bearer token when an
   // "Authorization: Bearer" header is present, else the __Host-lvyuan
   // cookie's value. An error is answered as is (Unauthenticated → 401).
-  std::function<core::Result<domain::Principal>(
+  std::function<core::Result<std::shared_ptr<const domain::Principal>>(
       std::string_view session_token, std::string_view bearer_token, const Request& request)>
       authenticate;
   // True when `header_value` is the principal's session CSRF token. Only

@@ -147,21 +147,22 @@ class ServerTest : public ::testing::Test {
     options.port = 0;
     AddRoutes();
     Hooks hooks;
-    hooks.authenticate = [](std::string_view session, std::string_view bearer,
-                            const Request&) -> core::Result<domain::Principal> {
-      domain::Principal principal;
+    hooks.authenticate =
+        [](std::string_view session, std::string_view bearer,
+           const Request&) -> core::Result<std::shared_ptr<const domain::Principal>> {
+      auto principal = std::make_shared<domain::Principal>();
       if (bearer == "good-token") {
-        principal.username = "integration";
-        principal.via = domain::Principal::Via::kApiToken;
-        principal.permissions = {"test:read", "test:write"};
+        principal->username = "integration";
+        principal->via = domain::Principal::Via::kApiToken;
+        principal->permissions = {"test:read", "test:write"};
         return principal;
       }
       if (!bearer.empty()) return core::Unauthenticated("令牌无效");
       if (session == "good-session" || session == "pending-totp") {
-        principal.user_id = 7;
-        principal.username = "hzhb_admin";
-        principal.permissions = {"test:read"};
-        principal.must_enrol_totp = session == "pending-totp";
+        principal->user_id = 7;
+        principal->username = "hzhb_admin";
+        principal->permissions = {"test:read"};
+        principal->must_enrol_totp = session == "pending-totp";
         return principal;
       }
       return core::Unauthenticated("会话已失效，请重新登录");
