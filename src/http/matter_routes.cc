@@ -333,8 +333,11 @@ void AddMatterRoutes(Router& router, const Services& services, const ApiOptions&
                 // second check of the query.
                 const domain::MatterListScope scope = TRY(matters->ListScope(*r.principal));
                 const std::string key = ListCacheKey(scope.unit_id, r);
-                if (auto body = cache->Find(key, scope.version, now())) {
-                  return JsonBodyResponse(200, std::string(*body));
+                // A kept answer due for renewal is made again by this request
+                // alone; the others meanwhile still get the kept one.
+                const ResponseCache::Kept kept = cache->Lookup(key, scope.version, now());
+                if (kept.body && !kept.refresh) {
+                  return JsonBodyResponse(200, std::string(*kept.body));
                 }
                 const domain::MatterListFilter filter = TRY(ReadListFilter(r));
                 auto list = TRY(matters->List(*r.principal, filter));

@@ -7,17 +7,19 @@ namespace lvyuan::http {
 ResponseCache::ResponseCache(std::size_t max_entries, std::int64_t max_age_ms)
     : max_entries_(max_entries), max_age_ms_(max_age_ms) {}
 
-std::shared_ptr<const std::string> ResponseCache::Find(const std::string& key,
-                                                       std::uint64_t version,
-                                                       std::int64_t now_ms) const {
+ResponseCache::Kept ResponseCache::Lookup(const std::string& key, std::uint64_t version,
+                                          std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
   const auto it = entries_.find(key);
-  if (it == entries_.end()) return nullptr;
-  const Entry& e = it->second;
-  if (e.version != version || now_ms - e.made_at > max_age_ms_ || now_ms < e.made_at) {
-    return nullptr;
+  if (it == entries_.end()) return {};
+  Entry& e = it->second;
+  if (e.version != version || now_ms - e.made_at > max_age_ms_ || now_ms < e.made_at) return {};
+  Kept kept{.body = e.body};
+  if (!e.refreshing && now_ms - e.made_at > max_age_ms_ / 2) {
+    e.refreshing = true;
+    kept.refresh = true;
   }
-  return e.body;
+  return kept;
 }
 
 void ResponseCache::Put(const std::string& key, std::uint64_t version, std::int64_t now_ms,

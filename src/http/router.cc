@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/beast/http/field.hpp>
+#include <boost/container/small_vector.hpp>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -165,7 +166,8 @@ Router::Match Router::Find(Verb method, const std::vector<std::string>& segments
   // Among the patterns matching the path, the most specific one wins: compare
   // segment by segment, a literal beating a parameter at the first difference.
   const Compiled* best_shape = nullptr;
-  std::vector<std::size_t> candidates;  // routes with best_shape's param layout
+  // Routes with best_shape's param layout (a handful: one per method).
+  boost::container::small_vector<std::size_t, 8> candidates;
   auto more_specific = [](const Compiled& a, const Compiled& b) {
     for (std::size_t i = 0; i < a.is_param.size(); ++i) {
       if (a.is_param[i] != b.is_param[i]) return !a.is_param[i];
@@ -205,18 +207,17 @@ Router::Match Router::Find(Verb method, const std::vector<std::string>& segments
   for (std::size_t i : candidates) {
     if (routes_[i].method == method) found = &routes_[i];
     if (routes_[i].method == Verb::get) get_route = &routes_[i];
-    match.allowed.push_back(routes_[i].method);
   }
   if (found == nullptr && method == Verb::head) found = get_route;
   if (found == nullptr) {
     match.kind = MatchKind::kMethodNotAllowed;
+    for (std::size_t i : candidates) match.allowed.push_back(routes_[i].method);
     if (get_route != nullptr &&
         std::find(match.allowed.begin(), match.allowed.end(), Verb::head) == match.allowed.end()) {
       match.allowed.push_back(Verb::head);
     }
     return match;
   }
-  match.allowed.clear();
   match.kind = MatchKind::kFound;
   match.route = found;
   const Compiled& c = compiled_[static_cast<std::size_t>(found - routes_.data())];
