@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -99,6 +100,7 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
     c.server.host = hp->first;
     c.server.port = hp->second;
   }
+  c.store.sqlite_cache_mib = std::max(c.store.sqlite_cache_mib, options.min_sqlite_cache_mib);
   const bool default_store = c.store.url == StoreConfig{}.url;
   if (!options.data_dir.empty()) c.data.var_dir = options.data_dir;
   rt->data_dir_ = c.data.var_dir;

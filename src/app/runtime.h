@@ -2,6 +2,7 @@
 // data, the store (migrated), the account rules; and the server on top.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -37,6 +38,10 @@ struct CommonOptions {
   std::string config_file;
   std::string data_dir;
   std::string listen;
+  // A command that writes at volume (demo --matters) raises each SQLite
+  // connection's page cache to at least this (store.sqlite_cache_mib), so
+  // its indexes stay in memory instead of being read back page by page.
+  std::int64_t min_sqlite_cache_mib = 0;
 };
 
 class Runtime {

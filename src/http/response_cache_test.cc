@@ -88,8 +88,6 @@ TEST(ResponseCacheTest, ConcurrentPutsAndFindsStayBounded) {
 }
 
 }  // namespace
-}  // namespace lvyuan::http
-
 TEST(ResponseCacheTest, OneCallerRenewsABodyPastHalfItsAge) {
   ResponseCache cache(8, 1000);
   cache.Put("k", 1, 10'000, "first");
@@ -121,3 +119,5 @@ TEST(ResponseCacheTest, ABodyNeverRenewedStillExpires) {
   EXPECT_EQ(cache.Lookup("k", 1, 1001).body, nullptr) << "expired: a miss for everybody";
   EXPECT_EQ(cache.Lookup("k", 2, 700).body, nullptr) << "another version: a miss, not a renewal";
 }
+
+}  // namespace lvyuan::http
