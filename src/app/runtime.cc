@@ -202,9 +202,9 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
                                             workflow::BuiltinGuards());
   if (!workflows.ok()) return core::InvalidArgument(workflows.error().message, "data.dir");
   rt->workflows_ = std::make_unique<workflow::Registry>(std::move(workflows).value());
-  rt->matters_ =
-      std::make_unique<domain::Matters>(*rt->db_, *rt->log_, *rt->workflows_, *rt->calendar_,
-                                        *rt->regions_, *rt->field_cipher_, rt->clock_);
+  rt->matters_ = std::make_unique<domain::Matters>(*rt->db_, *rt->log_, *rt->workflows_,
+                                                   *rt->calendar_, *rt->regions_,
+                                                   *rt->field_cipher_, *rt->catalog_, rt->clock_);
   // Notifications reach the browsers connected to any process.
   rt->matters_->UseNotifier(*rt->notifier_);
   rt->subjects_ = std::make_unique<domain::Subjects>(*rt->db_, *rt->log_, *rt->field_cipher_);
@@ -278,7 +278,8 @@ core::Status Runtime::Serve() {
       notifier_.get());
   checkpointer.Start();
   // Deadline reminders: one process of the deployment (the lease holder) sends them.
-  domain::DeadlineReminders reminders(*db_, *log_, *workflows_, *calendar_, notifier_.get());
+  domain::DeadlineReminders reminders(*db_, *log_, *workflows_, *calendar_, *catalog_,
+                                      notifier_.get());
   domain::DeadlineReminderJob reminder_job(
       reminders, clock_, std::chrono::seconds(c.matters.reminder_interval_s), notifier_.get());
   reminder_job.Start();
@@ -303,7 +304,8 @@ core::Result<domain::DemoVolumeResult> Runtime::DemoVolume(
                                            *regions_, clock_, options));
   // Left as a deployment that has been running: the deadline reminders of
   // the backlog are sent now, not by the first `serve`.
-  domain::DeadlineReminders reminders(*db_, *log_, *workflows_, *calendar_, notifier_.get());
+  domain::DeadlineReminders reminders(*db_, *log_, *workflows_, *calendar_, *catalog_,
+                                      notifier_.get());
   TRY(reminders.RunOnce(clock_.NowMs()));
   return made;
 }

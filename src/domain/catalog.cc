@@ -78,6 +78,7 @@ Result<Catalog> Catalog::Load(const std::filesystem::path& dir) {
     r.name_en = Str(o, "en");
     r.exclusive = Flag(o, "exclusive");
     r.requires_totp = Flag(o, "requires_totp");
+    r.requires_certificate = Flag(o, "requires_certificate");
     r.assignable_by = StrList(o, "assignable_by");
     r.unit_types = StrList(o, "unit_types");
     r.permissions = StrList(o, "permissions");
@@ -123,7 +124,8 @@ Result<Catalog> Catalog::Load(const std::filesystem::path& dir) {
     for (const auto& item : items->as_array()) {
       if (!item.is_object()) continue;
       const auto& o = item.as_object();
-      list.push_back({Str(o, "value"), Str(o, "zh"), Str(o, "en")});
+      list.push_back({Str(o, "value"), Str(o, "zh"), Str(o, "en"),
+                      !o.contains("member") || Flag(o, "member")});
     }
     c.dicts_[entry.path().stem().string()] = std::move(list);
   }
@@ -150,6 +152,35 @@ const Role* Catalog::FindRole(std::string_view code) const {
 bool Catalog::IsPermission(std::string_view code) const {
   return std::any_of(permissions_.begin(), permissions_.end(),
                      [&](const PermissionInfo& p) { return p.code == code; });
+}
+
+std::set<std::string, std::less<>> Catalog::NonMemberUnitTypes() const {
+  std::set<std::string, std::less<>> out;
+  if (const std::vector<DictItem>* types = Dict("unit_types")) {
+    for (const DictItem& item : *types) {
+      if (!item.member) out.insert(item.value);
+    }
+  }
+  return out;
+}
+
+RoleSet Catalog::CertificateRoles() const {
+  RoleSet out;
+  for (const Role& role : roles_) {
+    if (role.requires_certificate) out.insert(role.code);
+  }
+  return out;
+}
+
+RoleSet Catalog::RolesGranting(std::string_view permission) const {
+  RoleSet out;
+  for (const Role& role : roles_) {
+    if (std::find(role.permissions.begin(), role.permissions.end(), permission) !=
+        role.permissions.end()) {
+      out.insert(role.code);
+    }
+  }
+  return out;
 }
 
 const std::vector<DictItem>* Catalog::Dict(std::string_view name) const {

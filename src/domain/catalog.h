@@ -19,6 +19,9 @@ namespace lvyuan::domain {
 using core::Result;
 using core::Status;
 
+// A set of role codes.
+using RoleSet = std::set<std::string, std::less<>>;
+
 struct Role {
   std::string code;
   std::string name_zh;
@@ -26,6 +29,9 @@ struct Role {
   AdminClass admin_class = AdminClass::kNone;
   bool exclusive = false;
   bool requires_totp = false;
+  // Acts on matters only while its holder's enforcement certificate (执法证)
+  // is valid on the day of acting.
+  bool requires_certificate = false;
   std::vector<std::string> assignable_by;  // role codes whose holders may grant it
   std::vector<std::string> unit_types;     // empty = any unit type
   std::vector<std::string> permissions;
@@ -41,6 +47,9 @@ struct DictItem {
   std::string value;
   std::string label_zh;
   std::string label_en;
+  // unit_types only: false for a unit that runs the platform rather than
+  // taking part in cases (a notice "to every unit" does not reach it).
+  bool member = true;
 };
 
 class Catalog {
@@ -54,6 +63,12 @@ class Catalog {
   const std::vector<Role>& roles() const { return roles_; }
   const std::vector<PermissionInfo>& permissions() const { return permissions_; }
   bool IsPermission(std::string_view code) const;
+  // The codes of the roles that grant `permission`.
+  RoleSet RolesGranting(std::string_view permission) const;
+  // The unit_types values with "member": false.
+  std::set<std::string, std::less<>> NonMemberUnitTypes() const;
+  // The codes of the roles with requires_certificate.
+  RoleSet CertificateRoles() const;
   // Null when no dictionary has that name.
   const std::vector<DictItem>* Dict(std::string_view name) const;
   bool InDict(std::string_view name, std::string_view value) const;

@@ -20,7 +20,7 @@ struct DemoUnit {
 };
 
 constexpr DemoUnit kUnits[] = {
-    {"绿源平台运维中心", "other", "330500", nullptr, "周工", "0572-2000001"},
+    {"绿源平台运维中心", "platform", "330500", nullptr, "周工", "0572-2000001"},
     {"浙江省高级人民法院", "court", "330000", nullptr, "王庭长", "0571-87000000"},
     {"湖州市中级人民法院", "court", "330500", "浙江省高级人民法院", "李庭长", "0572-2200000"},
     {"安吉县人民法院", "court", "330523", "湖州市中级人民法院", "陈庭长", "0572-5100000"},
@@ -133,7 +133,7 @@ Result<std::vector<DemoAccount>> CreateDemo(Accounts& accounts, const DemoOption
       if (u.certificate == 1) {
         in.certificate = store::Certificate{
             std::string("浙湖") + std::to_string(y) + "0" + std::to_string(out.size() + 100),
-            "浙江省人民政府", std::to_string(y - 1) + "-01-01", std::to_string(y + 4) + "-12-31"};
+            "浙江省人民政府", std::to_string(y - 6) + "-01-01", std::to_string(y + 4) + "-12-31"};
       } else if (u.certificate == 2) {
         in.certificate =
             store::Certificate{"浙湖" + std::to_string(y - 6) + "0999", "浙江省人民政府",
@@ -179,6 +179,7 @@ Result<Principal> DemoPrincipal(store::Database& db, const Catalog& catalog,
       p.permissions.insert(role->permissions.begin(), role->permissions.end());
     }
   }
+  p.user = std::make_shared<const store::UserRecord>(std::move(*user));
   return p;
 }
 

@@ -463,7 +463,7 @@ Result<DemoVolumeResult> CreateDemoVolume(Accounts& accounts, Matters& matters, 
       officer.password_hash = hash;
       officer.totp_exempt = true;
       officer.certificate =
-          store::Certificate{"浙" + code + year, "浙江省人民政府", std::to_string(y - 1) + "-01-01",
+          store::Certificate{"浙" + code + year, "浙江省人民政府", std::to_string(y - 6) + "-01-01",
                              std::to_string(y + 4) + "-12-31"};
       TRY(EnsureUser(accounts, db, officer));
       UserInput officer_police = officer;

@@ -58,7 +58,7 @@ class DemoVolumeTest : public ::testing::Test {
     blobs_ = std::make_unique<record::BlobStore>(dir_ / "files");
     evidence_ = std::make_unique<Evidence>(*db_, *log_, *blobs_, *evidence_catalog_, clock_);
     matters_ = std::make_unique<Matters>(*db_, *log_, shipped.registry, shipped.calendar,
-                                         shipped.regions, cipher_, clock_);
+                                         shipped.regions, cipher_, *catalog_, clock_);
     ASSERT_TRUE(CreateDemo(*accounts_, {}).ok());
     auto demo = CreateDemoMatters(*matters_, *evidence_, *db_, *catalog_);
     ASSERT_TRUE(demo.ok()) << demo.error().ToString();

@@ -145,7 +145,7 @@ std::optional<NotificationMessage> ParseNotificationPayload(std::string_view pay
 }
 
 Status NotifyUsersOfUnits(store::Conn& conn, store::Outbox* outbox,
-                          const std::set<std::int64_t>& unit_ids,
+                          const std::set<std::int64_t>& unit_ids, const RoleSet& readers,
                           const std::vector<std::string>& roles,
                           const store::NotificationRecord& notification,
                           std::set<std::int64_t>& told) {
@@ -158,6 +158,10 @@ Status NotifyUsersOfUnits(store::Conn& conn, store::Outbox* outbox,
       auto users = TRY(store::ListUsers(conn, filter));
       for (const store::UserRecord& user : users) {
         if (told.contains(user.id)) continue;
+        const bool reads =
+            std::any_of(user.roles.begin(), user.roles.end(),
+                        [&](const std::string& role) { return readers.contains(role); });
+        if (!reads) continue;
         const bool has_role =
             roles.empty() || std::any_of(user.roles.begin(), user.roles.end(), [&](auto& role) {
               return std::find(roles.begin(), roles.end(), role) != roles.end();
@@ -209,19 +213,24 @@ std::int64_t DueSoonUntil(std::int64_t now, const core::WorkCalendar& calendar) 
 struct Matters::Acting {
   const Principal* who = nullptr;
   store::UnitRecord unit;
-  workflow::Actor actor;
+  workflow::Actor actor;  // with the roles it acts with (ActingRoles)
+  std::string notice;     // why some of who->roles do not act
 };
 
 Matters::Matters(store::Database& db, record::Log& log, const workflow::Registry& registry,
                  const core::WorkCalendar& calendar, const core::RegionCatalogue& regions,
-                 const crypto::FieldCipher& cipher, const core::Clock& clock)
+                 const crypto::FieldCipher& cipher, const Catalog& catalog,
+                 const core::Clock& clock)
     : db_(db),
       log_(log),
       registry_(registry),
       calendar_(calendar),
       regions_(regions),
       cipher_(cipher),
-      clock_(clock) {}
+      clock_(clock),
+      readers_(catalog.RolesGranting(kMatterReadPermission)),
+      certificate_roles_(catalog.CertificateRoles()),
+      non_member_types_(catalog.NonMemberUnitTypes()) {}
 
 Status Matters::CheckReader(const Principal& who) const {
   if (who.via == Principal::Via::kCommandLine || who.Has(kMatterReadPermission)) {
@@ -234,7 +243,54 @@ bool Matters::SeesAll(const Principal& who) const {
   return who.via == Principal::Via::kCommandLine || who.Has(kMatterScopeAllPermission);
 }
 
-Result<Matters::Acting> Matters::ActingOf(store::Conn& conn, const Principal& who) const {
+Result<std::vector<std::string>> Matters::ActingRoles(store::Conn& conn, const Principal& who,
+                                                      std::int64_t now, std::string& notice) const {
+  std::vector<std::string> roles;
+  bool checked = false;
+  bool valid = false;
+  for (const std::string& code : who.roles) {
+    if (!certificate_roles_.contains(code)) {
+      roles.push_back(code);
+      continue;
+    }
+    if (!checked) {
+      checked = true;
+      std::optional<store::UserRecord> loaded;
+      const store::UserRecord* user = who.user.get();
+      if (user == nullptr && who.user_id != 0) {
+        loaded = TRY(store::FindUser(conn, who.user_id));
+        if (loaded) user = &*loaded;
+      }
+      const store::Certificate* c =
+          user != nullptr && user->certificate ? &*user->certificate : nullptr;
+      const std::string today = core::ChinaDate(now);
+      if (c == nullptr) {
+        notice = "未登记执法证，不能以执法人员身份办理事项；请本单位管理员登记执法证";
+      } else if (today < c->valid_from) {
+        notice = "执法证（" + c->number + "）自 " + c->valid_from +
+                 " 起生效，此前不能以执法人员身份办理事项";
+      } else if (today > c->valid_to) {
+        notice = "执法证（" + c->number + "）已于 " + c->valid_to +
+                 " 到期，不能以执法人员身份办理事项；请本单位管理员更新执法证";
+      } else {
+        valid = true;
+      }
+    }
+    if (valid) roles.push_back(code);
+  }
+  return roles;
+}
+
+Status Matters::CheckLapsed(const Acting& acting, const workflow::ActionDef& action) const {
+  if (acting.notice.empty() || workflow::MayAct(action, acting.actor)) return core::Ok();
+  workflow::Actor full = acting.actor;
+  full.roles = acting.who->roles;
+  if (workflow::MayAct(action, full)) return core::PermissionDenied(acting.notice);
+  return core::Ok();
+}
+
+Result<Matters::Acting> Matters::ActingOf(store::Conn& conn, const Principal& who,
+                                          std::int64_t now) const {
   TRY(CheckReader(who));
   if (who.user_id == 0 || who.unit_id == 0) {
     return core::PermissionDenied("事项须由成员单位的用户办理");
@@ -243,7 +299,7 @@ Result<Matters::Acting> Matters::ActingOf(store::Conn& conn, const Principal& wh
   if (!unit || !unit->enabled) return core::PermissionDenied("所在单位不存在或已停用");
   Acting acting;
   acting.who = &who;
-  acting.actor.roles = who.roles;
+  acting.actor.roles = TRY(ActingRoles(conn, who, now, acting.notice));
   acting.actor.unit_type = unit->type;
   acting.actor.unit_id = unit->id;
   acting.unit = std::move(*unit);
@@ -374,18 +430,19 @@ Status Matters::Notify(store::Conn& conn, store::Outbox* outbox, std::int64_t ma
   record.body = m.number + " " + m.title;
   record.created_at = m.updated_at;
   std::set<std::int64_t> told = {acting_user};
-  return NotifyUsersOfUnits(conn, outbox, units, n.roles, record, told);
+  return NotifyUsersOfUnits(conn, outbox, units, readers_, n.roles, record, told);
 }
 
 namespace {
 
-// The units a `units_matching` effect chooses: every enabled unit but the
-// acting one whose type is among `types` (any when empty) and whose region is
-// `region` or lies below it (anywhere when empty).
-Result<std::vector<std::int64_t>> UnitsMatching(store::Conn& conn,
-                                                const core::RegionCatalogue& regions,
-                                                const workflow::ParticipantEffect& effect,
-                                                std::int64_t acting_unit) {
+// The units a `units_matching` effect chooses: every enabled member unit
+// (its type not in `non_members`) but the acting one whose type is among
+// `types` (any when empty) and whose region is `region` or lies below it
+// (anywhere when empty).
+Result<std::vector<std::int64_t>> UnitsMatching(
+    store::Conn& conn, const core::RegionCatalogue& regions,
+    const workflow::ParticipantEffect& effect,
+    const std::set<std::string, std::less<>>& non_members, std::int64_t acting_unit) {
   std::vector<std::int64_t> out;
   store::UnitFilter filter;
   filter.enabled = true;
@@ -393,7 +450,7 @@ Result<std::vector<std::int64_t>> UnitsMatching(store::Conn& conn,
   for (;;) {
     auto page = TRY(store::ListUnits(conn, filter));
     for (const store::UnitRecord& unit : page) {
-      if (unit.id == acting_unit) continue;
+      if (unit.id == acting_unit || non_members.contains(unit.type)) continue;
       if (!effect.unit_types.empty() &&
           std::find(effect.unit_types.begin(), effect.unit_types.end(), unit.type) ==
               effect.unit_types.end()) {
@@ -511,7 +568,8 @@ Status Matters::Perform(store::Conn& conn, store::Outbox* outbox, const Acting& 
     if (!effect.unit_type.empty()) {
       units = TRY(UnitsOfType(conn, effect.unit_type, acting.unit.region_code));
     }
-    if (effect.matching) units = TRY(UnitsMatching(conn, regions_, effect, acting.unit.id));
+    if (effect.matching)
+      units = TRY(UnitsMatching(conn, regions_, effect, non_member_types_, acting.unit.id));
     const std::string relation = effect.type == workflow::EffectType::kShare
                                      ? std::string("shared")
                                      : std::string(RelationName(effect.relation));
@@ -566,6 +624,21 @@ Status Matters::Perform(store::Conn& conn, store::Outbox* outbox, const Acting& 
     json::object input = TRY(RestoreSubjects(conn, *target, std::move(open.fields)));
     Plan opened = TRY(
         workflow::PlanCreate(*target, acting.actor, json::value(std::move(input)), now, calendar_));
+    if (!open.copy_participants.empty()) {
+      std::set<std::string, std::less<>> wanted;
+      for (workflow::Relation r : open.copy_participants) wanted.emplace(RelationName(r));
+      // Not the acting unit (the owner) nor the unit the matter is opened for.
+      std::set<std::int64_t> seen = {acting.unit.id, open.for_unit_id};
+      workflow::ParticipantEffect copy;
+      copy.type = workflow::EffectType::kAddParticipant;
+      copy.relation = workflow::Relation::kCopied;
+      for (const auto& p : TRY(store::ListParticipants(conn, m.id))) {
+        if (wanted.contains(p.relation) && seen.insert(p.unit_id).second) {
+          copy.unit_ids.push_back(p.unit_id);
+        }
+      }
+      if (!copy.unit_ids.empty()) opened.participants.push_back(std::move(copy));
+    }
     const std::int64_t child = TRY(
         CreateIn(conn, outbox, acting, *target, std::move(opened), false, now, meta, depth + 1));
     TRY(store::AddLink(conn, {.from_matter_id = m.id,
@@ -604,7 +677,8 @@ Result<std::int64_t> Matters::CreateWith(store::Conn& conn, store::Outbox* outbo
                                          const RequestMeta& meta) {
   const Definition* def = registry_.Find(kind);
   if (def == nullptr) return core::InvalidArgument("没有这种事项类型", "kind");
-  const Acting acting = TRY(ActingOf(conn, who));
+  const Acting acting = TRY(ActingOf(conn, who, now));
+  TRY(CheckLapsed(acting, def->create));
   Plan plan = TRY(workflow::PlanCreate(*def, acting.actor, fields, now, calendar_));
   return CreateIn(conn, outbox, acting, *def, std::move(plan), true, now, meta, 0);
 }
@@ -636,7 +710,7 @@ Result<std::int64_t> Matters::ActWith(store::Conn& conn, store::Outbox* outbox,
                                       std::string_view action, const json::value& fields,
                                       std::int64_t expected_version, std::int64_t now,
                                       const RequestMeta& meta) {
-  Acting acting = TRY(ActingOf(conn, who));
+  Acting acting = TRY(ActingOf(conn, who, now));
   auto found = TRY(VisibleMatter(conn, who, id));
   if (!found) return core::NotFound(std::string(kNotFound));
   store::MatterRecord m = std::move(*found);
@@ -644,6 +718,9 @@ Result<std::int64_t> Matters::ActWith(store::Conn& conn, store::Outbox* outbox,
   if (def == nullptr) return core::FailedPrecondition("该事项类型已不再提供办理");
   acting.actor.relations = ParseRelations(TRY(store::RelationsOf(conn, id, acting.unit.id)));
   if (m.version != expected_version) return core::Aborted(std::string(kStale));
+  if (const workflow::ActionDef* a = def->FindAction(action); a != nullptr && a != &def->create) {
+    TRY(CheckLapsed(acting, *a));
+  }
 
   workflow::MatterSnapshot snapshot;
   snapshot.state = m.state;
@@ -718,7 +795,7 @@ Result<MatterView> Matters::Get(const Principal& who, std::int64_t id) {
     if (who.unit_id != 0) view.relations = TRY(store::RelationsOf(conn, id, who.unit_id));
     if (def != nullptr && who.unit_id != 0) {
       workflow::Actor actor;
-      actor.roles = who.roles;
+      actor.roles = TRY(ActingRoles(conn, who, now, view.acting_notice));
       const store::UnitRecord* mine = TRY(unit_of(who.unit_id));
       actor.unit_type = mine->type;
       actor.unit_id = who.unit_id;
@@ -841,16 +918,17 @@ Result<TodoList> Matters::Todos(const Principal& who, const TodoQuery& query) {
   TRY(db_.Read([&](store::Conn& conn) -> Status {
     auto unit = TRY(store::FindUnit(conn, who.unit_id));
     if (!unit || !unit->enabled) return core::Ok();
+    const std::vector<std::string> roles = TRY(ActingRoles(conn, who, now, out.acting_notice));
     store::TodoFilter filter;
     filter.unit_id = unit->id;
-    filter.selectors = TodoSelectorsFor(registry_, who.roles, unit->type);
+    filter.selectors = TodoSelectorsFor(registry_, roles, unit->type);
     filter.after = query.after;
     filter.limit = query.limit;
     auto page = TRY(store::ListTodoMatters(conn, filter));
     out.next = page.next;
     out.counts = TRY(store::CountTodoMatters(conn, filter, now, DueSoonUntil(now, calendar_)));
     workflow::Actor actor;
-    actor.roles = who.roles;
+    actor.roles = roles;
     actor.unit_type = unit->type;
     actor.unit_id = unit->id;
     for (store::MatterRecord& m : page.items) {
@@ -884,7 +962,7 @@ Result<TodoList> Matters::Todos(const Principal& who, const TodoQuery& query) {
 
 Result<MatterTimeline> Matters::Timeline(const Principal& who, std::int64_t id,
                                          std::int64_t before_seq, int limit,
-                                         const RequestMeta& meta) {
+                                         const RequestMeta& meta, std::string_view action) {
   TRY(CheckReader(who));
   if (limit < 1 || limit > 200) return core::InvalidArgument("每页条数应为 1 到 200", "limit");
   MatterTimeline out;
@@ -897,14 +975,31 @@ Result<MatterTimeline> Matters::Timeline(const Principal& who, std::int64_t id,
     filter.object_id = std::to_string(id);
     filter.before_seq = before_seq;
     filter.limit = limit;
+    if (!action.empty()) {
+      const Definition* def = registry_.Find(found->kind);
+      const workflow::ActionDef* known = def ? def->FindAction(action) : nullptr;
+      if (action != "create" && (known == nullptr || known == &def->create)) {
+        return core::InvalidArgument("该事项类型没有这项操作", "action");
+      }
+      filter.action = "matter." + std::string(action);
+    }
     out.events = TRY(store::ListEvents(conn, filter));
     if (out.events.size() == static_cast<std::size_t>(limit)) {
       out.next_before = out.events.back().seq;
     }
+    bool files = false;
     for (const store::EventRecord& e : out.events) {
+      files = files || (!e.files.empty() && e.files != "[]");
       if (!e.actor_unit_id || out.unit_names.contains(*e.actor_unit_id)) continue;
       auto unit = TRY(store::FindUnit(conn, *e.actor_unit_id));
       out.unit_names[*e.actor_unit_id] = unit ? unit->name : std::string();
+    }
+    if (files) {
+      for (const auto& f : TRY(store::ListMatterFiles(conn, id))) {
+        if (auto e = TRY(store::FindEvidence(conn, f.evidence_id))) {
+          out.file_ids.emplace(e->sm3, f.evidence_id);
+        }
+      }
     }
     if (out.events.empty()) return core::Ok();
     record::EventInput view;

@@ -48,6 +48,7 @@
 #include "core/result.h"
 #include "crypto/field_cipher.h"
 #include "domain/accounts.h"
+#include "domain/catalog.h"
 #include "domain/principal.h"
 #include "record/log.h"
 #include "store/database.h"
@@ -85,11 +86,13 @@ std::string NotificationPayload(const store::NotificationRecord& notification);
 std::optional<NotificationMessage> ParseNotificationPayload(std::string_view payload);
 
 // Inserts `notification` for every enabled user of `unit_ids` holding one of
-// `roles` (every user when empty) who is not in `told`, adding each to
+// `readers` (the roles that read matters: an administrator of the unit hears
+// nothing of them) and one of `roles` (any when empty) who is not in `told`,
+// adding each to
 // `told`; publishes each row on kNotificationsChannel through `outbox` when
 // it is not null. Runs inside the caller's write transaction.
 Status NotifyUsersOfUnits(store::Conn& conn, store::Outbox* outbox,
-                          const std::set<std::int64_t>& unit_ids,
+                          const std::set<std::int64_t>& unit_ids, const RoleSet& readers,
                           const std::vector<std::string>& roles,
                           const store::NotificationRecord& notification,
                           std::set<std::int64_t>& told);
@@ -148,6 +151,9 @@ struct MatterView {
   // are checked when acting).
   std::vector<std::string> relations;
   std::vector<std::string> allowed_actions;
+  // Why some of the caller's roles do not act now (an enforcement
+  // certificate missing or out of date), empty when all of them do.
+  std::string acting_notice;
 };
 
 struct MatterListFilter {
@@ -206,6 +212,9 @@ struct TodoList {
   // Over the whole list (cursor and limit aside), by the matters' next
   // deadlines: overdue = past due, due_soon = DueSoonUntil.
   store::TodoCounts counts;
+  // As MatterView::acting_notice: the list leaves out what the caller's
+  // lapsed roles would have had to do.
+  std::string acting_notice;
 };
 
 struct MatterTimeline {
@@ -214,16 +223,22 @@ struct MatterTimeline {
   // The names of the units of the events' actors, by unit id ("" for a unit
   // that no longer exists).
   std::map<std::int64_t, std::string> unit_names;
+  // The evidence id of each file attached to the matter, by its SM3 (hex),
+  // so that the files an event names can be opened.
+  std::map<std::string, std::int64_t, std::less<>> file_ids;
 };
 
 class Matters {
  public:
   // All references must outlive this object.
+  // `catalog` tells which roles read matters (only their holders are
+  // notified) and which act only with a valid enforcement certificate.
   Matters(store::Database& db, record::Log& log, const workflow::Registry& registry,
           const core::WorkCalendar& calendar, const core::RegionCatalogue& regions,
-          const crypto::FieldCipher& cipher, const core::Clock& clock);
+          const crypto::FieldCipher& cipher, const Catalog& catalog, const core::Clock& clock);
 
   const workflow::Registry& registry() const { return registry_; }
+  const core::WorkCalendar& calendar() const { return calendar_; }
 
   // Opens a matter of `kind` owned by the caller's unit (see the file
   // comment). Errors: PermissionDenied without kMatterReadPermission or a
@@ -293,8 +308,12 @@ class Matters {
   // "record.view" event on ("record", "matter:<id>") — as
   // RecordAccess::ObjectRecord writes — with detail {"view": "timeline",
   // "events", "from_seq", "to_seq"}, in the transaction that reads it.
+  // With `action` ("create" or an action of the kind; InvalidArgument on
+  // field "action" otherwise), only the events of that action: a notice's
+  // read receipts without the rest of its timeline.
   Result<MatterTimeline> Timeline(const Principal& who, std::int64_t id, std::int64_t before_seq,
-                                  int limit, const RequestMeta& meta = {});
+                                  int limit, const RequestMeta& meta = {},
+                                  std::string_view action = {});
 
   // The caller's own notifications (a principal without a user has none),
   // newest first, below `before_id` (0: from the newest).
@@ -313,7 +332,15 @@ class Matters {
   bool SeesAll(const Principal& who) const;
   // The unit whose visible matters the caller lists, 0 for every matter.
   Result<std::int64_t> ListUnit(const Principal& who) const;
-  Result<Acting> ActingOf(store::Conn& conn, const Principal& who) const;
+  Result<Acting> ActingOf(store::Conn& conn, const Principal& who, std::int64_t now) const;
+  // The roles `who` acts with at `now`: its roles less those requiring an
+  // enforcement certificate when the user has none valid on now's China
+  // date; `notice` then says why (see MatterView::acting_notice).
+  Result<std::vector<std::string>> ActingRoles(store::Conn& conn, const Principal& who,
+                                               std::int64_t now, std::string& notice) const;
+  // PermissionDenied with the acting notice when `action` is refused only
+  // because of lapsed roles.
+  Status CheckLapsed(const Acting& acting, const workflow::ActionDef& action) const;
   // db_.Write, or notifier_->Write when there is a notifier (outbox is null
   // without one).
   Status Write(const std::function<Status(store::Conn&, store::Outbox*)>& fn);
@@ -351,6 +378,10 @@ class Matters {
   const core::RegionCatalogue& regions_;
   const crypto::FieldCipher& cipher_;
   const core::Clock& clock_;
+  const RoleSet readers_;            // the roles granting kMatterReadPermission
+  const RoleSet certificate_roles_;  // the roles with requires_certificate
+  // Unit types a units_matching effect never chooses (not member units).
+  const std::set<std::string, std::less<>> non_member_types_;
   store::Notifier* notifier_ = nullptr;  // set once by UseNotifier
 };
 

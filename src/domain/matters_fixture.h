@@ -88,44 +88,48 @@ class MattersFixture : public ::testing::Test {
     evidence_ = std::make_unique<Evidence>(*db_, *log_, *blobs_, *evidence_catalog_, clock_);
     const Shipped& shipped = Shipped::Get();
     matters_ = std::make_unique<Matters>(*db_, *log_, shipped.registry, shipped.calendar,
-                                         shipped.regions, cipher_, clock_);
-    ASSERT_TRUE(db_->Write([&](store::Conn& conn) -> core::Status {
-                     for (const TestUnit& u : kUnits) {
-                       store::UnitRecord unit;
-                       unit.name = u.name;
-                       unit.type = u.type;
-                       unit.region_code = "330500";
-                       unit.created_at = unit.updated_at = kNow;
-                       const std::int64_t id = TRY(store::InsertUnit(conn, unit));
-                       TRY(store::SetUnitAbbreviation(conn, id, u.abbreviation));
-                       units_[u.type] = id;
-                       unit_types_[id] = u.type;
-                       // One user for every business role the unit type may hold.
-                       for (const Role& role : catalog_->roles()) {
-                         if (role.admin_class != AdminClass::kNone || role.code == "unit_admin" ||
-                             role.code == "analyst") {
-                           continue;
-                         }
-                         if (!role.unit_types.empty() &&
-                             std::find(role.unit_types.begin(), role.unit_types.end(), u.type) ==
-                                 role.unit_types.end()) {
-                           continue;
-                         }
-                         store::UserRecord user;
-                         user.username = std::string(u.type) + "." + role.code;
-                         user.display_name = user.username;
-                         user.unit_id = id;
-                         user.password_hash = "x";
-                         user.created_at = user.updated_at = user.password_changed_at = kNow;
-                         const std::int64_t user_id = TRY(store::InsertUser(conn, user));
-                         TRY(store::SetUserRoles(conn, user_id, {role.code}));
-                         users_.push_back(
-                             PrincipalOf(user_id, user.username, id, u.type, role.code));
-                       }
-                     }
-                     return core::Ok();
-                   })
-                    .ok());
+                                         shipped.regions, cipher_, *catalog_, clock_);
+    ASSERT_TRUE(
+        db_->Write([&](store::Conn& conn) -> core::Status {
+             for (const TestUnit& u : kUnits) {
+               store::UnitRecord unit;
+               unit.name = u.name;
+               unit.type = u.type;
+               unit.region_code = "330500";
+               unit.created_at = unit.updated_at = kNow;
+               const std::int64_t id = TRY(store::InsertUnit(conn, unit));
+               TRY(store::SetUnitAbbreviation(conn, id, u.abbreviation));
+               units_[u.type] = id;
+               unit_types_[id] = u.type;
+               // One user for every business role the unit type may hold.
+               for (const Role& role : catalog_->roles()) {
+                 if (role.admin_class != AdminClass::kNone || role.code == "unit_admin" ||
+                     role.code == "analyst") {
+                   continue;
+                 }
+                 if (!role.unit_types.empty() &&
+                     std::find(role.unit_types.begin(), role.unit_types.end(), u.type) ==
+                         role.unit_types.end()) {
+                   continue;
+                 }
+                 store::UserRecord user;
+                 user.username = std::string(u.type) + "." + role.code;
+                 user.display_name = user.username;
+                 user.unit_id = id;
+                 user.password_hash = "x";
+                 if (role.requires_certificate) {
+                   user.certificate = store::Certificate{
+                       "浙测" + std::to_string(id), "浙江省人民政府", "2020-01-01", "2035-12-31"};
+                 }
+                 user.created_at = user.updated_at = user.password_changed_at = kNow;
+                 const std::int64_t user_id = TRY(store::InsertUser(conn, user));
+                 TRY(store::SetUserRoles(conn, user_id, {role.code}));
+                 users_.push_back(PrincipalOf(user_id, user.username, id, u.type, role.code));
+               }
+             }
+             return core::Ok();
+           })
+            .ok());
   }
 
   void TearDown() override {

@@ -87,6 +87,90 @@ TEST_F(MattersTest, CriminalTransferCopiesTheProcuratorateAndNotifiesItsProcurat
   EXPECT_EQ(view.relations, (std::vector<std::string>{"copied", "supervisor"}));
 }
 
+TEST_F(MattersTest, NotificationsReachOnlyTheUsersWhoReadMatters) {
+  // The police's unit administrator manages its users; matters are not theirs
+  // to read (三员分立), so they hear nothing of the transfer.
+  std::int64_t admin_id = 0;
+  ASSERT_TRUE(db_->Write([&](store::Conn& conn) -> core::Status {
+                   store::UserRecord user;
+                   user.username = "public_security.unit_admin";
+                   user.display_name = user.username;
+                   user.unit_id = units_["public_security"];
+                   user.password_hash = "x";
+                   user.created_at = user.updated_at = user.password_changed_at = kNow;
+                   admin_id = TRY(store::InsertUser(conn, user));
+                   return store::SetUserRoles(conn, admin_id, {"unit_admin"});
+                 })
+                  .ok());
+  const std::int64_t id = CriminalTransfer();
+  const Principal admin = PrincipalOf(admin_id, "public_security.unit_admin",
+                                      units_["public_security"], "public_security", "unit_admin");
+  EXPECT_TRUE(Ok(matters_->ListNotifications(admin, false, 0, 50)).empty());
+  const Principal& police = User("public_security", "police_officer");
+  auto inbox = Ok(matters_->ListNotifications(police, false, 0, 50));
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_EQ(inbox[0].matter_id, id);
+}
+
+TEST_F(MattersTest, AnOfficerWithoutAValidCertificateCannotActButOthersStill) {
+  clock_.Set(workflow::testing::ChinaTime("2026-03-02T09:00"));
+  const Principal& officer = User("ecology_environment", "enforcement_officer");
+  const std::int64_t clue = Ok(matters_->Create(officer, "clue", ClueFields(officer), {}));
+  MatterView view = Ok(matters_->Get(officer, clue));
+  EXPECT_TRUE(view.acting_notice.empty());
+  ASSERT_FALSE(view.allowed_actions.empty());
+  const std::size_t todos = Ok(matters_->Todos(officer, {})).items.size();
+  ASSERT_GT(todos, 0u);
+
+  // The certificate ran out on the last day of February.
+  ASSERT_TRUE(db_->Write([&](store::Conn& conn) -> core::Status {
+                   auto user = TRY(store::FindUser(conn, officer.user_id));
+                   user->certificate->valid_to = "2026-02-28";
+                   return store::UpdateUser(conn, *user);
+                 })
+                  .ok());
+  view = Ok(matters_->Get(officer, clue));
+  EXPECT_TRUE(view.allowed_actions.empty());
+  EXPECT_NE(view.acting_notice.find("已于 2026-02-28 到期"), std::string::npos)
+      << view.acting_notice;
+  TodoList lapsed = Ok(matters_->Todos(officer, {}));
+  EXPECT_TRUE(lapsed.items.empty());
+  EXPECT_EQ(lapsed.acting_notice, view.acting_notice);
+  auto refused = matters_->Act(officer, clue, "handle", json::object{}, 1, {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kPermissionDenied);
+  EXPECT_EQ(refused.error().message, view.acting_notice);
+  auto create = matters_->Create(officer, "clue", ClueFields(officer), {});
+  ASSERT_FALSE(create.ok());
+  EXPECT_EQ(create.error().code, core::ErrorCode::kPermissionDenied);
+  EXPECT_EQ(create.error().message, view.acting_notice);
+  // Nothing changed; the unit's leader still acts.
+  EXPECT_EQ(Ok(matters_->Get(officer, clue)).matter.version, 1);
+  const Principal& leader = User("ecology_environment", "unit_leader");
+  EXPECT_TRUE(Ok(matters_->Get(leader, clue)).acting_notice.empty());
+
+  // A certificate not yet in force, and none at all, are refused the same way.
+  ASSERT_TRUE(db_->Write([&](store::Conn& conn) -> core::Status {
+                   auto user = TRY(store::FindUser(conn, officer.user_id));
+                   user->certificate->valid_from = "2026-03-03";
+                   user->certificate->valid_to = "2031-12-31";
+                   return store::UpdateUser(conn, *user);
+                 })
+                  .ok());
+  EXPECT_NE(Ok(matters_->Get(officer, clue)).acting_notice.find("自 2026-03-03 起生效"),
+            std::string::npos);
+  clock_.Advance(24 * 3'600'000LL);  // 2026-03-03: in force
+  EXPECT_TRUE(Ok(matters_->Get(officer, clue)).acting_notice.empty());
+  EXPECT_EQ(Ok(matters_->Act(officer, clue, "handle", json::object{}, 1, {})), 2);
+  ASSERT_TRUE(db_->Write([&](store::Conn& conn) -> core::Status {
+                   auto user = TRY(store::FindUser(conn, officer.user_id));
+                   user->certificate.reset();
+                   return store::UpdateUser(conn, *user);
+                 })
+                  .ok());
+  EXPECT_NE(Ok(matters_->Get(officer, clue)).acting_notice.find("未登记执法证"), std::string::npos);
+}
+
 TEST_F(MattersTest, NonParticipantGetsNotFoundAsForAMissingId) {
   const std::int64_t id = CriminalTransfer();
   const Principal& judge = User("court", "judge");

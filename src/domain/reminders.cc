@@ -63,10 +63,10 @@ std::set<std::int64_t> UnitsWith(const std::vector<Party>& parties, std::string_
 
 // Tells the users who must act to clear `deadline` in the matter's state
 // (see the header). `told` collects who was told.
-Status NotifyActors(store::Conn& conn, store::Outbox* outbox, const workflow::Definition& def,
-                    const workflow::DeadlineDef& deadline, const store::MatterRecord& matter,
-                    const std::vector<Party>& parties, const store::NotificationRecord& record,
-                    std::set<std::int64_t>& told) {
+Status NotifyActors(store::Conn& conn, store::Outbox* outbox, const RoleSet& readers,
+                    const workflow::Definition& def, const workflow::DeadlineDef& deadline,
+                    const store::MatterRecord& matter, const std::vector<Party>& parties,
+                    const store::NotificationRecord& record, std::set<std::int64_t>& told) {
   bool anyone = false;
   for (const std::string& name : deadline.cleared_by) {
     const workflow::ActionDef* action = def.FindAction(name);
@@ -81,19 +81,25 @@ Status NotifyActors(store::Conn& conn, store::Outbox* outbox, const workflow::De
       const std::set<std::int64_t> units = UnitsWith(parties, relation, rule.unit_types);
       if (units.empty()) continue;
       anyone = true;
-      TRY(NotifyUsersOfUnits(conn, outbox, units, rule.roles, record, told));
+      TRY(NotifyUsersOfUnits(conn, outbox, units, readers, rule.roles, record, told));
     }
   }
   if (anyone) return core::Ok();
-  return NotifyUsersOfUnits(conn, outbox, UnitsWith(parties, "owner"), {}, record, told);
+  return NotifyUsersOfUnits(conn, outbox, UnitsWith(parties, "owner"), readers, {}, record, told);
 }
 
 }  // namespace
 
 DeadlineReminders::DeadlineReminders(store::Database& db, record::Log& log,
                                      const workflow::Registry& registry,
-                                     const core::WorkCalendar& calendar, store::Notifier* notifier)
-    : db_(db), log_(log), registry_(registry), calendar_(calendar), notifier_(notifier) {}
+                                     const core::WorkCalendar& calendar, const Catalog& catalog,
+                                     store::Notifier* notifier)
+    : db_(db),
+      log_(log),
+      registry_(registry),
+      calendar_(calendar),
+      readers_(catalog.RolesGranting(kMatterReadPermission)),
+      notifier_(notifier) {}
 
 Result<ReminderRun> DeadlineReminders::RunOnce(std::int64_t now,
                                                const std::function<bool()>& stopping) {
@@ -134,13 +140,13 @@ Result<ReminderRun> DeadlineReminders::RunBatch(std::int64_t now, bool& more) {
       record.created_at = now;
       const std::vector<Party> parties = TRY(PartiesOf(conn, matter->id));
       std::set<std::int64_t> told;
-      TRY(NotifyActors(conn, outbox, *def, *deadline, *matter, parties, record, told));
+      TRY(NotifyActors(conn, outbox, readers_, *def, *deadline, *matter, parties, record, told));
       if (overdue) {
         std::set<std::int64_t> units;
         for (workflow::Relation r : deadline->notify_on_miss) {
           units.merge(UnitsWith(parties, workflow::RelationName(r)));
         }
-        TRY(NotifyUsersOfUnits(conn, outbox, units, {}, record, told));
+        TRY(NotifyUsersOfUnits(conn, outbox, units, readers_, {}, record, told));
         ++run.overdue;
       } else {
         ++run.due_soon;

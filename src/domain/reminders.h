@@ -40,6 +40,7 @@
 #include "core/calendar.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "domain/catalog.h"
 #include "record/log.h"
 #include "store/database.h"
 #include "store/notify.h"
@@ -62,8 +63,10 @@ class DeadlineReminders {
  public:
   // All references must outlive this object; with a notifier, every
   // notification is published as Matters publishes its own (matters.h).
+  // Only the holders of roles that read matters (in `catalog`) are told.
   DeadlineReminders(store::Database& db, record::Log& log, const workflow::Registry& registry,
-                    const core::WorkCalendar& calendar, store::Notifier* notifier = nullptr);
+                    const core::WorkCalendar& calendar, const Catalog& catalog,
+                    store::Notifier* notifier = nullptr);
 
   // Sends the cards due at `now` (unix ms), in batches of at most 200
   // deadlines per transaction, until none is left or `stopping` (when given)
@@ -78,6 +81,7 @@ class DeadlineReminders {
   record::Log& log_;
   const workflow::Registry& registry_;
   const core::WorkCalendar& calendar_;
+  const RoleSet readers_;
   store::Notifier* const notifier_;
 };
 

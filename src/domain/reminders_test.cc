@@ -25,7 +25,7 @@ class RemindersTest : public MattersFixture {
     MattersFixture::SetUp();
     const Shipped& shipped = Shipped::Get();
     reminders_ = std::make_unique<DeadlineReminders>(*db_, *log_, shipped.registry,
-                                                     shipped.calendar, nullptr);
+                                                     shipped.calendar, *catalog_, nullptr);
   }
   void TearDown() override {
     reminders_.reset();
@@ -174,7 +174,7 @@ TEST_F(RemindersTest, JobRunsOnItsThreadAndStops) {
   clock_.Set(ChinaTime("2026-02-16T09:00"));
   auto notifier = store::MakeNotifier(*db_, {.url = (dir_ / "lvyuan.db").string()});
   DeadlineReminders reminders(*db_, *log_, Shipped::Get().registry, Shipped::Get().calendar,
-                              notifier.get());
+                              *catalog_, notifier.get());
   std::mutex mu;
   std::condition_variable heard_cv;
   std::vector<std::string> heard;

@@ -29,9 +29,29 @@ json::value OptInt(const std::optional<std::int64_t>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
 
+// When an answer is made: the wall clock, and the end of the "due soon"
+// window (domain::DueSoonUntil: at most one working day left).
+struct Moment {
+  std::int64_t now_ms = 0;
+  std::int64_t due_soon_until = 0;
+};
+
+Moment MomentOf(const domain::Matters& matters, std::int64_t now_ms) {
+  return {now_ms, domain::DueSoonUntil(now_ms, matters.calendar())};
+}
+
+// The card of a matter's next deadline: "overdue" | "due_soon" | "ok", null
+// without one.
+json::value DeadlineStatusAt(const std::optional<std::int64_t>& due, const Moment& at) {
+  if (!due) return nullptr;
+  if (*due <= at.now_ms) return "overdue";
+  return *due <= at.due_soon_until ? "due_soon" : "ok";
+}
+
 // The fields of a matter as every view shows them.
 json::object MatterSummary(const workflow::Registry& registry, const store::MatterRecord& m,
-                           std::int64_t now_ms) {
+                           const Moment& at) {
+  const std::int64_t now_ms = at.now_ms;
   const workflow::Definition* def = registry.Find(m.kind);
   const workflow::StateDef* state = def ? def->FindState(m.state) : nullptr;
   return json::object{{"id", m.id},
@@ -51,6 +71,7 @@ json::object MatterSummary(const workflow::Registry& registry, const store::Matt
                       {"updated_at", core::FormatIsoUtc(m.updated_at)},
                       {"next_deadline_at", OptTime(m.next_deadline_at)},
                       {"overdue", m.next_deadline_at.has_value() && *m.next_deadline_at <= now_ms},
+                      {"deadline_status", DeadlineStatusAt(m.next_deadline_at, at)},
                       {"version", m.version}};
 }
 
@@ -65,8 +86,8 @@ json::value DeadlineJson(const domain::MatterDeadline& d) {
 }
 
 json::object MatterJson(const workflow::Registry& registry, const domain::MatterView& v,
-                        std::int64_t now_ms) {
-  json::object o = MatterSummary(registry, v.matter, now_ms);
+                        const Moment& at) {
+  json::object o = MatterSummary(registry, v.matter, at);
   o["owner_unit_name"] = v.owner_unit_name;
   o["created_by"] = v.matter.created_by;
   o["fields"] = v.fields;
@@ -102,18 +123,31 @@ json::object MatterJson(const workflow::Registry& registry, const domain::Matter
   o["files"] = std::move(files);
   o["relations"] = Strings(v.relations);
   o["allowed_actions"] = Strings(v.allowed_actions);
+  o["acting_notice"] = v.acting_notice;
   return o;
 }
 
 // A matter's event as its participants see it: no client address or
 // request id (those stay with the audit log). `unit_names` names the actors'
 // units (Matters::Timeline).
-json::value TimelineEventJson(const store::EventRecord& e,
-                              const std::map<std::int64_t, std::string>& unit_names) {
+json::value TimelineEventJson(const store::EventRecord& e, const domain::MatterTimeline& timeline) {
   json::value unit_name = nullptr;
   if (e.actor_unit_id) {
-    auto it = unit_names.find(*e.actor_unit_id);
-    if (it != unit_names.end()) unit_name = json::value(it->second);
+    auto it = timeline.unit_names.find(*e.actor_unit_id);
+    if (it != timeline.unit_names.end()) unit_name = json::value(it->second);
+  }
+  // Each file as the record names it, with the evidence id it opens by.
+  json::value files = ParsedOr(e.files, json::array{});
+  if (json::array* list = files.if_array()) {
+    for (json::value& file : *list) {
+      json::object* o = file.if_object();
+      if (o == nullptr) continue;
+      const json::value* sm3 = o->if_contains("sm3");
+      auto it = sm3 && sm3->is_string() ? timeline.file_ids.find(std::string_view(sm3->as_string()))
+                                        : timeline.file_ids.end();
+      (*o)["evidence_id"] =
+          it == timeline.file_ids.end() ? json::value(nullptr) : json::value(it->second);
+    }
   }
   return json::object{{"seq", e.seq},
                       {"at", core::FormatIsoUtc(e.at)},
@@ -124,7 +158,7 @@ json::value TimelineEventJson(const store::EventRecord& e,
                       {"action", e.action},
                       {"outcome", e.outcome},
                       {"changes", ParsedOr(e.changes, json::object{})},
-                      {"files", ParsedOr(e.files, json::array{})},
+                      {"files", std::move(files)},
                       {"detail", ParsedOr(e.detail, json::object{})},
                       {"leaf_hash", core::HexEncode(e.leaf_hash)}};
 }
@@ -186,8 +220,8 @@ Result<std::optional<store::TodoCursor>> DecodeTodoCursor(const Request& r) {
 // A to-do: the matter's summary, the names of the caller's actions (labels
 // and forms come from the definitions) and its next open deadline.
 json::object TodoJson(const workflow::Registry& registry, const domain::TodoItem& item,
-                      std::int64_t now_ms) {
-  json::object o = MatterSummary(registry, item.matter, now_ms);
+                      const Moment& at) {
+  json::object o = MatterSummary(registry, item.matter, at);
   o["actions"] = Strings(item.actions);
   o["next_deadline"] =
       item.next_deadline ? DeadlineJson(*item.next_deadline) : json::value(nullptr);
@@ -293,7 +327,8 @@ void AddMatterRoutes(Router& router, const Services& services, const ApiOptions&
   auto detail = [matters, now](const domain::Principal& who, std::int64_t id,
                                unsigned status) -> Result<Response> {
     auto view = TRY(matters->Get(who, id));
-    Response resp = JsonResponse(status, MatterJson(matters->registry(), view, now()));
+    Response resp =
+        JsonResponse(status, MatterJson(matters->registry(), view, MomentOf(*matters, now())));
     resp.set(beast_http::field::etag, EtagOf(view.matter.version));
     return resp;
   };
@@ -342,9 +377,10 @@ void AddMatterRoutes(Router& router, const Services& services, const ApiOptions&
                 const domain::MatterListFilter filter = TRY(ReadListFilter(r));
                 auto list = TRY(matters->List(*r.principal, filter));
                 const std::int64_t at = now();
+                const Moment moment = MomentOf(*matters, at);
                 json::array items;
                 for (const auto& m : list.items) {
-                  json::object item = MatterSummary(matters->registry(), m, at);
+                  json::object item = MatterSummary(matters->registry(), m, moment);
                   const auto name = list.owner_unit_names.find(m.owner_unit_id);
                   item["owner_unit_name"] =
                       name == list.owner_unit_names.end() ? std::string() : name->second;
@@ -371,10 +407,10 @@ void AddMatterRoutes(Router& router, const Services& services, const ApiOptions&
          query.after = TRY(DecodeTodoCursor(r));
          query.limit = TRY(LimitOf(r, kDefaultLimit, 100));
          auto list = TRY(matters->Todos(*r.principal, query));
-         const std::int64_t at = now();
+         const Moment moment = MomentOf(*matters, now());
          json::array items;
          for (const auto& item : list.items) {
-           items.push_back(TodoJson(matters->registry(), item, at));
+           items.push_back(TodoJson(matters->registry(), item, moment));
          }
          return JsonResponse(
              200, json::object{{"items", std::move(items)},
@@ -383,7 +419,8 @@ void AddMatterRoutes(Router& router, const Services& services, const ApiOptions&
                                {"counts",
                                 {{"total", list.counts.total},
                                  {"overdue", list.counts.overdue},
-                                 {"due_soon", list.counts.due_soon}}}});
+                                 {"due_soon", list.counts.due_soon}}},
+                               {"acting_notice", list.acting_notice}});
        })});
 
   router.Add({.method = Verb::get,
@@ -421,11 +458,13 @@ void AddMatterRoutes(Router& router, const Services& services, const ApiOptions&
                 const std::int64_t id = TRY(r.PathId("id"));
                 const std::int64_t before = TRY(DecodeCursor(r));
                 const int limit = TRY(LimitOf(r, 50, 200));
-                auto timeline = TRY(matters->Timeline(*r.principal, id, before, limit, MetaOf(r)));
+                const std::string action(r.Query("action").value_or(""));
+                auto timeline =
+                    TRY(matters->Timeline(*r.principal, id, before, limit, MetaOf(r), action));
                 json::array items;
-                for (const auto& e : timeline.events) {
-                  items.push_back(TimelineEventJson(e, timeline.unit_names));
-                }
+                for (const auto& e : timeline.events)
+                  items.push_back(TimelineEventJson(e, timeline));
+
                 return JsonResponse(
                     200, json::object{
                              {"items", std::move(items)},

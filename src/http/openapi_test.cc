@@ -162,7 +162,7 @@ class OpenApiTest : public ::testing::Test {
     workflows_ = std::make_unique<workflow::Registry>(std::move(workflows).value());
     cipher_ = std::make_unique<crypto::FieldCipher>(crypto::FieldCipher::Generate());
     matters_ = std::make_unique<domain::Matters>(*db_, *log_, *workflows_, *calendar_, *regions_,
-                                                 *cipher_, clock_);
+                                                 *cipher_, *catalog_, clock_);
     subjects_ = std::make_unique<domain::Subjects>(*db_, *log_, *cipher_);
     directory_ = std::make_unique<domain::UnitDirectory>(*db_);
     RegisterRoutes(router_,

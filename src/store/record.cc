@@ -133,6 +133,7 @@ Result<std::vector<EventRecord>> ListEvents(Conn& conn, const EventFilter& f) {
   if (!f.action_prefix.empty()) {
     add(" AND action LIKE ? ESCAPE '\\'", sql::PrefixPattern(f.action_prefix));
   }
+  if (!f.action.empty()) add(" AND action = ?", f.action);
   if (!f.actor_username.empty()) add(" AND actor_username = ?", f.actor_username);
   if (f.actor_unit_id) add(" AND actor_unit_id = ?", *f.actor_unit_id);
   if (!f.outcome.empty()) add(" AND outcome = ?", f.outcome);

@@ -62,6 +62,7 @@ EventView ViewOf(const EventRecord& event);
 
 struct EventFilter {
   std::string action_prefix;
+  std::string action;  // exact
   std::string actor_username;
   std::optional<std::int64_t> actor_unit_id;
   std::string outcome;

@@ -192,6 +192,10 @@ struct EffectDef {
   std::map<std::string, std::string> map;
   // target field ← constant value.
   boost::json::object set;
+  // kOpenMatter: the units taking part in this matter with one of these
+  // relations are copied (relation "copied") on the matter opened, so that,
+  // say, every unit at a joint meeting follows each action item.
+  std::vector<Relation> copy_participants;
   // kAddParticipant, kRemoveParticipant: the relation; with kShare unused.
   Relation relation = Relation::kRecipient;
   UnitSelector units;

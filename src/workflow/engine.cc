@@ -310,7 +310,7 @@ Result<Plan> PlanCommon(const Definition& def, const ActionDef& action,
       std::vector<std::int64_t> each = {0};
       if (!effect.for_each.empty()) each = UnitsIn(effect_fields, effect.for_each);
       for (std::int64_t unit : each) {
-        OpenMatterEffect open{effect.kind, effect.set, unit};
+        OpenMatterEffect open{effect.kind, effect.set, unit, effect.copy_participants};
         for (const auto& [target, source] : effect.map) {
           if (source == "$each") {
             open.fields[target] = unit;

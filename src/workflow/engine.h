@@ -113,6 +113,9 @@ struct OpenMatterEffect {
   std::string kind;
   boost::json::object fields;
   std::int64_t for_unit_id = 0;  // the for_each unit, 0 without for_each
+  // This matter's participants with these relations are copied on it
+  // (EffectDef::copy_participants; resolved by the domain layer).
+  std::vector<Relation> copy_participants;
 };
 
 // Add or remove participants, or share the matter. Units are listed by id,

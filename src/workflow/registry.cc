@@ -472,8 +472,8 @@ class DefinitionParser {
                                 const Definition& def) {
     const json::object* e = TRY(r_.Object(v, path));
     TRY(r_.Keys(*e, path,
-                {"type", "kind", "for_each", "map", "set", "relation", "units_from", "actor_unit",
-                 "unit_type", "units_matching"}));
+                {"type", "kind", "for_each", "map", "set", "copy_participants", "relation",
+                 "units_from", "actor_unit", "unit_type", "units_matching"}));
     EffectDef effect;
     const std::string type = TRY(r_.String(*e, "type", path, true));
     if (type == "open_matter") {
@@ -515,7 +515,11 @@ class DefinitionParser {
         const json::object* s = TRY(r_.Object(*set, Reader::At(path, "set")));
         effect.set = *s;
       }
+      effect.copy_participants = TRY(r_.Relations(*e, "copy_participants", path));
       return effect;
+    }
+    if (e->contains("copy_participants")) {
+      return r_.Fail(Reader::At(path, "copy_participants"), "only an open_matter effect copies");
     }
     if (effect.type != EffectType::kShare) {
       const std::string relation = TRY(r_.String(*e, "relation", path, true));

@@ -142,6 +142,18 @@ TEST_F(MattersTest, CriminalTransferRunsFromClueToFilingSupervision) {
   EXPECT_EQ(copied.json().at("relations"), json::array{"copied"});
   EXPECT_TRUE(ListedIds(*procurator).contains(id));
   EXPECT_TRUE(ListedIds(*police, "?kind=criminal_transfer&state=sent").contains(id));
+  // The police must accept within 24 hours: the list shows the yellow card by
+  // the working-day calendar (at most one working day left).
+  Reply sent = Keep(police->Get("/api/v1/matters?kind=criminal_transfer&state=sent&limit=100"));
+  ASSERT_EQ(sent.status, 200u) << sent;
+  bool carded = false;
+  const json::value sent_body = sent.json();
+  for (const auto& item : sent_body.at("items").as_array()) {
+    if (AsInt(item.at("id")) != id) continue;
+    carded = true;
+    EXPECT_EQ(AsString(item.at("deadline_status")), "due_soon") << sent;
+  }
+  EXPECT_TRUE(carded) << sent;
 
   // Units that do not take part: 404 exactly as a missing id; absent from lists.
   Reply absent = Keep(judge->Get("/api/v1/matters/987654321"));
@@ -211,8 +223,26 @@ TEST_F(MattersTest, CriminalTransferRunsFromClueToFilingSupervision) {
   EXPECT_EQ(actions,
             (std::vector<std::string>{"matter.file_case", "matter.open_supervision",
                                       "matter.decline", "matter.accept", "matter.create"}));
+  // One action's events only; an action the kind does not have names the field.
+  Reply accepts = Keep(officer->Get(path + "/timeline?action=accept"));
+  ASSERT_EQ(accepts.status, 200u) << accepts;
+  ASSERT_EQ(accepts.json().at("items").as_array().size(), 1u) << accepts;
+  EXPECT_EQ(AsString(accepts.json().at("items").at(0).at("action")), "matter.accept");
+  Reply unknown = Keep(officer->Get(path + "/timeline?action=nonesuch"));
+  EXPECT_EQ(unknown.status, 400u) << unknown;
+  EXPECT_EQ(unknown.error_field(), "action");
+
   Keep(officer->Get("/api/v1/matters/" + std::to_string(clue_id)));
-  Keep(officer->Get("/api/v1/matters/" + std::to_string(clue_id) + "/timeline"));
+  // The clue's creation names the photo it attached, with the evidence id it opens by.
+  Reply clue_created =
+      Keep(officer->Get("/api/v1/matters/" + std::to_string(clue_id) + "/timeline?action=create"));
+  ASSERT_EQ(clue_created.status, 200u) << clue_created;
+  const json::value created_events = clue_created.json();
+  ASSERT_EQ(created_events.at("items").as_array().size(), 1u) << clue_created;
+  const json::array& files = created_events.at("items").at(0).at("files").as_array();
+  ASSERT_EQ(files.size(), 1u) << clue_created;
+  EXPECT_EQ(AsInt(files[0].at("evidence_id")), photo);
+  EXPECT_EQ(AsString(files[0].at("sm3")).size(), 64u);
   Keep(procurator->Get("/api/v1/matters?limit=100"));
 
   EXPECT_EQ(bodies_.find(kIdNumber), std::string::npos);

@@ -206,7 +206,7 @@ class ScenarioTest : public ::testing::TestWithParam<std::string> {
     evidence_ =
         std::make_unique<domain::Evidence>(*db_, *log_, *blobs_, *evidence_catalog_, clock_);
     matters_ = std::make_unique<domain::Matters>(*db_, *log_, shipped.registry, shipped.calendar,
-                                                 shipped.regions, cipher_, clock_);
+                                                 shipped.regions, cipher_, *catalog_, clock_);
     Must(domain::CreateDemoMatters(*matters_, *evidence_, *db_, *catalog_));
   }
 

@@ -72,6 +72,37 @@ export async function unitOf(username) {
   return (await res.json()).user.unit
 }
 
+/**
+ * A signed-in API session of a demo account, for setting up what a test then checks in the
+ * browser: `call(method, path, body, version)` sends JSON with the session cookie, the CSRF
+ * token, the Origin and (with `version`) If-Match, and returns the parsed answer; it throws on
+ * an HTTP error.
+ */
+export async function apiSession(username) {
+  const res = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Origin: BASE_URL },
+    body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+  })
+  if (res.status !== 200) throw new Error(`sign-in of ${username}: HTTP ${res.status}`)
+  const cookie = res.headers.get('set-cookie').split(';')[0]
+  const { csrf_token: csrf, user } = await res.json()
+  async function call(method, path, body, version) {
+    const headers = { Cookie: cookie, 'X-CSRF-Token': csrf, Origin: BASE_URL }
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    if (version !== undefined) headers['If-Match'] = `"${version}"`
+    const answer = await fetch(BASE_URL + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await answer.text()
+    if (answer.status >= 400) throw new Error(`${method} ${path}: HTTP ${answer.status} ${text}`)
+    return text ? JSON.parse(text) : null
+  }
+  return { user, call }
+}
+
 /** Signs `page` in as the demo account `username` and waits for the home page. */
 export async function signInDemo(page, username) {
   await page.goto(BASE_URL + '/login')

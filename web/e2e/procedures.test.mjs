@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
+  apiSession,
   BASE_URL,
   launch,
   newPage,
@@ -126,6 +127,76 @@ describe('procedures', () => {
       assert.equal((await outcome.locator(sel('value-conclusion')).innerText()).trim(), conclusion)
       await page.locator(sel('thread-closed')).waitFor()
       assert.equal(await page.locator(sel('post-box')).count(), 0)
+    })
+  })
+
+  test('a joint meeting assigns an item to the police; they report progress; the bureau at the meeting follows it', async () => {
+    const police = await unitOf('hzga_officer')
+    const ecology = await unitOf('hzhb_officer')
+    const title = `联席会议 e2e ${Date.now()}`
+    const progress = '已抽调专人梳理近三年移送案件，清单初稿本周完成。'
+    // The court convenes the meeting, issues the minutes and assigns the item (set up through
+    // the API; the meeting's own pages are checked below).
+    const judge = await apiSession('hzzy_judge')
+    const created = await judge.call('POST', '/api/v1/matters', {
+      kind: 'meeting',
+      fields: {
+        title,
+        starts_at: new Date(Date.now() + 3_600_000).toISOString(),
+        place: '湖州市中级人民法院第三会议室',
+        participant_units: [police.id, ecology.id],
+        agenda: '研究行刑衔接证据标准。',
+      },
+    })
+    const meetingId = created.id
+    await judge.call(
+      'POST',
+      `/api/v1/matters/${meetingId}/actions/record_minutes`,
+      { fields: { minutes: '会议议定由公安机关牵头制定证据收集清单。' } },
+      1,
+    )
+    const assigned = await judge.call(
+      'POST',
+      `/api/v1/matters/${meetingId}/actions/assign_item`,
+      { fields: { item_task: '制定涉嫌污染环境犯罪案件证据收集清单', item_units: [police.id] } },
+      2,
+    )
+    const link = assigned.links.find((l) => l.relation === 'assign_item')
+    assert.ok(link, 'the item is linked from the meeting')
+    const itemUrl = `${BASE_URL}/matters/${link.to_matter_id}`
+
+    await as(browser, 'hzga_officer', 'meeting-item-police', async (page) => {
+      await page.goto(itemUrl)
+      await page.locator(sel('layout-meeting-item')).waitFor()
+      assert.equal((await page.locator(sel('item-meeting')).innerText()).trim(), title)
+      assert.equal((await page.locator(sel('item-unit')).innerText()).trim(), '湖州市公安局')
+      await page
+        .locator(`${sel('item-info')} [data-level]`)
+        .first()
+        .waitFor()
+      const box = page.locator(sel('post-box'))
+      await box.waitFor()
+      await box.locator(`${sel('field-progress')} textarea`).fill(progress)
+      await box.locator(sel('inline-submit-report_progress')).click()
+      const entry = page.locator(sel('thread-entry'), { hasText: progress })
+      await entry.waitFor()
+      assert.equal((await entry.locator(sel('thread-unit')).innerText()).trim(), '湖州市公安局')
+      assert.equal((await page.locator(sel('progress-count')).innerText()).trim(), '共 1 次报送')
+    })
+
+    await as(browser, 'hzhb_officer', 'meeting-item-copied', async (page) => {
+      await page.goto(itemUrl)
+      await page.locator(sel('layout-meeting-item')).waitFor()
+      await page.locator(sel('item-copied')).waitFor()
+      await page.locator(sel('thread-entry'), { hasText: progress }).waitFor()
+      assert.equal(await page.locator(sel('post-box')).count(), 0)
+      assert.equal(await page.locator(sel('action-report_done')).count(), 0)
+      // Back to the meeting: the item is listed with its unit and state.
+      await page.locator(sel('item-meeting')).click()
+      await page.waitForURL(new RegExp(`/matters/${meetingId}$`))
+      const items = page.locator(sel('meeting-items'))
+      await items.locator(sel('item-unit'), { hasText: '湖州市公安局' }).waitFor()
+      assert.match(await items.innerText(), /办理中/)
     })
   })
 

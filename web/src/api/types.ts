@@ -146,6 +146,8 @@ export interface RecordedFile {
   sha256: string
   size: number
   name: string
+  /** In a matter's timeline: the evidence file it opens by (null once no longer attached). */
+  evidence_id?: number | null
 }
 
 /** One event of the whole-process record as the audit endpoint lists it. */
@@ -389,6 +391,8 @@ export interface MatterSummary {
   updated_at: string
   next_deadline_at: string | null
   overdue: boolean
+  /** The next deadline's card by the working-day calendar (null without a deadline). */
+  deadline_status?: DeadlineStatus | null
   version: number
 }
 
@@ -452,6 +456,8 @@ export interface Matter extends MatterSummary {
   files: MatterFile[]
   relations: string[]
   allowed_actions: string[]
+  /** Why some of the caller's roles do not act now (no enforcement certificate valid today). */
+  acting_notice?: string
 }
 
 /** An event of a matter's timeline. */
@@ -537,6 +543,8 @@ export interface Todo extends MatterSummary {
 
 export interface TodoPage extends Page<Todo> {
   counts?: { total?: number; overdue?: number; due_soon?: number }
+  /** As Matter.acting_notice: the to-dos of the lapsed roles are left out. */
+  acting_notice?: string
 }
 
 export interface UploadRequest {

@@ -7,9 +7,14 @@ const MAX_PAGES = 10
 
 /**
  * Every event of a matter's timeline, oldest first, read again whenever the matter's version
- * changes (an action was taken). `error` is set when the timeline could not be read.
+ * changes (an action was taken). With `action`, only that action's events (the server filters:
+ * a notice's read receipts come without the rest of its timeline). `error` is set when the
+ * timeline could not be read.
  */
-export function useMatterEvents(matter: Ref<Matter | null | undefined>) {
+export function useMatterEvents(
+  matter: Ref<Matter | null | undefined>,
+  action: () => string | undefined = () => undefined,
+) {
   const events = ref<TimelineEvent[]>([])
   const loading = ref(false)
   const error = ref(false)
@@ -22,9 +27,13 @@ export function useMatterEvents(matter: Ref<Matter | null | undefined>) {
     try {
       const all: TimelineEvent[] = []
       let cursor: string | null = null
+      const only = action()
       for (let page = 0; page < MAX_PAGES; page++) {
+        const query: Record<string, string | number> = { limit: 200 }
+        if (cursor) query.cursor = cursor
+        if (only) query.action = only
         const answer: { items: TimelineEvent[]; next_cursor: string | null } =
-          await matterApi.timeline(id, cursor ? { cursor, limit: 200 } : { limit: 200 })
+          await matterApi.timeline(id, query)
         all.push(...answer.items)
         cursor = answer.next_cursor
         if (!cursor) break

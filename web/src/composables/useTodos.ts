@@ -55,10 +55,13 @@ export function useTodos() {
   const open = ref<MatterSummary[]>([])
   const loading = ref(false)
   const error = ref(false)
+  /** Why some of the user's roles have no to-dos now (the server's acting_notice). */
+  const notice = ref('')
 
   async function fromServer(): Promise<TodoRow[] | null> {
     try {
       const page = await todoApi.list({ limit: 20 })
+      notice.value = page.acting_notice ?? ''
       return page.items.map(todoRow)
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null
@@ -98,5 +101,5 @@ export function useTodos() {
     }
   }
 
-  return { rows, open, loading, error, load }
+  return { rows, open, loading, error, notice, load }
 }

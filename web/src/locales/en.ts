@@ -526,6 +526,12 @@ const en: Messages<typeof zhCN> = {
     notVisible: 'Not visible',
     noItems: 'No action items yet',
     meetingNotes: 'Meeting notes',
+    itemInfo: 'Action item',
+    meeting: 'Meeting',
+    itemCopied: 'Your unit took part in the meeting and is copied on this item to follow it',
+    progress: 'Progress',
+    progressCount: '{n} reports',
+    noProgress: 'No progress reported yet',
   },
   errors: {
     forbidden: 'Access denied',

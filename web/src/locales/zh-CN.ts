@@ -518,6 +518,12 @@ const zhCN = {
     notVisible: '无权查看',
     noItems: '暂无交办事项',
     meetingNotes: '会议动态',
+    itemInfo: '交办事项',
+    meeting: '所属会议',
+    itemCopied: '本单位为会议成员单位，抄送知悉本事项的办理情况',
+    progress: '办理进展',
+    progressCount: '共 {n} 次报送',
+    noProgress: '尚未报送进展',
   },
   errors: {
     forbidden: '无权访问',

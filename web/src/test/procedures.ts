@@ -237,8 +237,12 @@ export const meetingItemDef = (): WorkflowDef => ({
   labels: labels('会议交办事项'),
   number: { word: '办', pattern: '{unit}{word}〔{year}〕{seq}号' },
   fields: [
+    { name: 'meeting_title', type: 'text', labels: labels('所属会议') },
     { name: 'task', type: 'richtext', labels: labels('交办事项') },
     { name: 'assignee', type: 'unit', labels: labels('承办单位') },
+    { name: 'progress', type: 'richtext', labels: labels('进展情况'), transient: true },
+    { name: 'progress_files', type: 'files', labels: labels('进展材料'), transient: true },
+    { name: 'result', type: 'richtext', labels: labels('办理结果') },
   ],
   states: [
     {
@@ -257,7 +261,25 @@ export const meetingItemDef = (): WorkflowDef => ({
     fields: ['task', 'assignee'],
     required: ['task', 'assignee'],
   },
-  actions: [],
+  actions: [
+    {
+      name: 'report_progress',
+      labels: labels('报送进展'),
+      from: ['assigned'],
+      actors: recipient,
+      fields: ['progress', 'progress_files'],
+      required: ['progress'],
+    },
+    {
+      name: 'confirm_done',
+      labels: labels('销号'),
+      from: ['assigned'],
+      to: 'done',
+      actors: owner,
+      fields: ['result'],
+      required: [],
+    },
+  ],
   deadlines: [],
 })
 

@@ -6,8 +6,9 @@ export type DeadlineLevel = 'ok' | 'due_soon' | 'overdue' | 'cleared'
 const DAY_MS = 24 * 3_600_000
 
 /**
- * The card a deadline shows: the server's status when given; otherwise red when overdue and
- * yellow within two calendar days of the due instant (lists carry no working-day status).
+ * The card a deadline shows: the server's status when given (lists and details judge it by the
+ * working-day calendar); otherwise, for an answer without one, red when overdue and yellow
+ * within two calendar days of the due instant.
  */
 export function deadlineLevel(
   at: string | null | undefined,

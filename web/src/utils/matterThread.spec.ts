@@ -9,6 +9,7 @@ import {
 } from '@/test/procedures'
 import {
   linkedFrom,
+  linkedTo,
   messageActionOf,
   outcomeFields,
   postActionOf,
@@ -138,5 +139,7 @@ describe('outcomeFields and linkedFrom', () => {
       ],
     })
     expect(linkedFrom(meeting, 'assign_item')).toEqual([8, 9])
+    expect(linkedTo(meeting, 'consult')).toEqual([2])
+    expect(linkedTo(meeting, 'assign_item')).toEqual([])
   })
 })

@@ -193,6 +193,17 @@ export function linkedFrom(matter: Matter, relation: string): number[] {
   ]
 }
 
+/** The ids of the matters this one was opened from by `relation` (an item's meeting). */
+export function linkedTo(matter: Matter, relation: string): number[] {
+  return [
+    ...new Set(
+      matter.links
+        .filter((l) => l.to_matter_id === matter.id && l.relation === relation)
+        .map((l) => l.from_matter_id),
+    ),
+  ]
+}
+
 /**
  * The action by which recipients confirm a matter without changing its state (a notice's
  * 确认已阅): the first that keeps the state and that only `recipient` units may take.

@@ -33,8 +33,10 @@ const policeRead = actionEvent('read', units.police.unit_id, 'hzga_officer', {
   read_note: '已传达',
 })
 
+let timelineUrls: string[] = []
+
 async function mountAs(me: Me, matter: Matter, events = [policeRead]) {
-  mockFetch((call: Call) => {
+  const { calls } = mockFetch((call: Call) => {
     if (call.url.startsWith('/api/v1/workflows')) return json(200, { workflows: [noticeDef()] })
     if (call.url.startsWith('/api/v1/dicts/')) return json(200, { items: [] })
     if (call.url.includes('/timeline')) return json(200, { items: events, next_cursor: null })
@@ -49,6 +51,7 @@ async function mountAs(me: Me, matter: Matter, events = [policeRead]) {
     attachTo: document.body,
   })
   await flushPromises()
+  timelineUrls = calls.filter((c) => c.url.includes('/timeline')).map((c) => c.url)
   return wrapper
 }
 
@@ -70,6 +73,9 @@ describe('NoticeLayout', () => {
     expect(wrapper.find('[data-test="read-count"]').text()).toBe('已阅 1 / 共 2 家单位')
     expect(wrapper.find('[data-test="read-receipts"]').text()).toContain('已传达')
     expect(wrapper.find('[data-test="own-receipt"]').exists()).toBe(false)
+    // Only the read events are asked for, not the whole timeline.
+    expect(timelineUrls).toHaveLength(1)
+    expect(timelineUrls[0]).toContain('action=read')
   })
 
   it('filters the receipts to the units that have not read it', async () => {

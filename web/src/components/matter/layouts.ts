@@ -1,5 +1,6 @@
 import type { Component } from 'vue'
 import ConsultationLayout from './ConsultationLayout.vue'
+import MeetingItemLayout from './MeetingItemLayout.vue'
 import MeetingLayout from './MeetingLayout.vue'
 import NoticeLayout from './NoticeLayout.vue'
 
@@ -13,6 +14,7 @@ import NoticeLayout from './NoticeLayout.vue'
 const layouts: Record<string, Component> = {
   consultation: ConsultationLayout,
   meeting: MeetingLayout,
+  meeting_item: MeetingItemLayout,
   notice: NoticeLayout,
 }
 
