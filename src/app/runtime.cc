@@ -100,7 +100,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
     c.server.host = hp->first;
     c.server.port = hp->second;
   }
-  c.store.sqlite_cache_mib = std::max(c.store.sqlite_cache_mib, options.min_sqlite_cache_mib);
+  if (options.bulk_load)
+    c.store.sqlite_cache_mib = std::max<std::int64_t>(c.store.sqlite_cache_mib, 256);
   const bool default_store = c.store.url == StoreConfig{}.url;
   if (!options.data_dir.empty()) c.data.var_dir = options.data_dir;
   rt->data_dir_ = c.data.var_dir;
@@ -129,7 +130,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const CommonOptions& option
                          .reader_pool_size = static_cast<int>(c.store.reader_pool),
                          .busy_timeout_ms = static_cast<int>(c.store.busy_timeout_ms),
                          .sqlite_cache_mib = static_cast<int>(c.store.sqlite_cache_mib),
-                         .sqlite_mmap_mib = static_cast<int>(c.store.sqlite_mmap_mib)});
+                         .sqlite_mmap_mib = static_cast<int>(c.store.sqlite_mmap_mib),
+                         .sqlite_bulk_load = options.bulk_load});
   if (!db.ok()) {
     auto e = std::move(db).error();
     if (e.code == core::ErrorCode::kInvalidArgument && e.field != "store.replica_urls") {

@@ -38,10 +38,12 @@ struct CommonOptions {
   std::string config_file;
   std::string data_dir;
   std::string listen;
-  // A command that writes at volume (demo --matters) raises each SQLite
-  // connection's page cache to at least this (store.sqlite_cache_mib), so
-  // its indexes stay in memory instead of being read back page by page.
-  std::int64_t min_sqlite_cache_mib = 0;
+  // A command that writes generated data at volume (demo --matters): each
+  // SQLite connection's page cache is at least 256 MiB (store.sqlite_cache_mib),
+  // so the indexes stay in memory instead of being read back page by page,
+  // and the store is opened with sqlite_bulk_load (commits not synced; see
+  // store::OpenOptions).
+  bool bulk_load = false;
 };
 
 class Runtime {

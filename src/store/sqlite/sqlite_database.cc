@@ -131,7 +131,10 @@ class Connection {
                                "）");
     }
     std::string pragmas =
-        "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+        std::string(options.sqlite_bulk_load ? "PRAGMA synchronous=NORMAL; "
+                                               "PRAGMA wal_autocheckpoint=16384; "
+                                             : "PRAGMA synchronous=FULL; ") +
+        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
         "PRAGMA cache_size=-" +
         std::to_string(std::int64_t{std::max(1, options.sqlite_cache_mib)} * 1024) +
         "; PRAGMA mmap_size=" +

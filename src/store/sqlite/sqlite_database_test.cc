@@ -84,6 +84,22 @@ TEST_F(SqliteDatabaseTest, WriterConnectionUsesWalFullSyncAndForeignKeys) {
   }
 }
 
+TEST_F(SqliteDatabaseTest, BulkLoadSyncsNormallyAndCheckpointsLessOften) {
+  auto db = OpenFresh({.url = {}, .sqlite_bulk_load = true});
+  ASSERT_NE(db, nullptr);
+  const std::pair<std::string, Value> expected[] = {
+      {"journal_mode", std::string("wal")},
+      {"synchronous", std::int64_t{1}},
+      {"wal_autocheckpoint", std::int64_t{16384}},
+      {"foreign_keys", std::int64_t{1}},
+  };
+  for (const auto& [name, value] : expected) {
+    auto actual = Pragma(*db, /*on_reader=*/false, name);
+    ASSERT_TRUE(IsOk(actual)) << name;
+    EXPECT_EQ(*actual, value) << name;
+  }
+}
+
 TEST_F(SqliteDatabaseTest, ReaderConnectionsUseTheSameSettingsAndAreQueryOnly) {
   auto db = OpenFresh({.url = {}, .reader_pool_size = 2, .busy_timeout_ms = 250});
   ASSERT_NE(db, nullptr);
