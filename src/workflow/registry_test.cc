@@ -222,10 +222,11 @@ TEST(RegistryLoadTest, RejectsEffectsNamingUnknownKindsOrFields) {
             }),
             "workflows/mini.json: actions[0].effects[1].units_from \"note\" is a text field, not a "
             "unit or units field");
-  EXPECT_EQ(LoadError([&](auto& d) {
-              effect(d)["copy_participants"] = json::array{"recipient", "friend"};
-            }),
-            R"(workflows/mini.json: actions[0].effects[0].copy_participants[1] "friend" is not a relation)");
+  EXPECT_EQ(
+      LoadError([&](auto& d) {
+        effect(d)["copy_participants"] = json::array{"recipient", "friend"};
+      }),
+      R"(workflows/mini.json: actions[0].effects[0].copy_participants[1] "friend" is not a relation)");
   EXPECT_EQ(LoadError([&](auto& d) {
               Action(d)["effects"].as_array()[1].as_object()["copy_participants"] =
                   json::array{"recipient"};
