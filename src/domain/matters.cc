@@ -471,6 +471,22 @@ Result<std::vector<std::int64_t>> UnitsMatching(
   return out;
 }
 
+// The files attached to matter `id`, each with its evidence's name, hash and
+// size (left empty for evidence that no longer exists).
+Result<std::vector<MatterFile>> FilesOf(store::Conn& conn, std::int64_t id) {
+  std::vector<MatterFile> out;
+  for (const auto& f : TRY(store::ListMatterFiles(conn, id))) {
+    MatterFile file{f.evidence_id, f.field, {}, {}, 0, f.added_at};
+    if (auto e = TRY(store::FindEvidence(conn, f.evidence_id))) {
+      file.filename = e->filename;
+      file.sm3 = e->sm3;
+      file.size = e->size;
+    }
+    out.push_back(std::move(file));
+  }
+  return out;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ performing plans
@@ -618,6 +634,8 @@ Status Matters::Perform(store::Conn& conn, store::Outbox* outbox, const Acting& 
     TRY(Notify(conn, outbox, m.id, m, n, acting.who->user_id));
   }
 
+  // This matter's participants, read once for the effects that copy them.
+  std::optional<std::vector<store::ParticipantRecord>> parties;
   for (workflow::OpenMatterEffect& open : plan.open_matters) {
     const Definition* target = registry_.Find(open.kind);
     if (target == nullptr) return core::Internal("effect names an unknown kind " + open.kind);
@@ -632,7 +650,8 @@ Status Matters::Perform(store::Conn& conn, store::Outbox* outbox, const Acting& 
       workflow::ParticipantEffect copy;
       copy.type = workflow::EffectType::kAddParticipant;
       copy.relation = workflow::Relation::kCopied;
-      for (const auto& p : TRY(store::ListParticipants(conn, m.id))) {
+      if (!parties) parties = TRY(store::ListParticipants(conn, m.id));
+      for (const auto& p : *parties) {
         if (wanted.contains(p.relation) && seen.insert(p.unit_id).second) {
           copy.unit_ids.push_back(p.unit_id);
         }
@@ -783,15 +802,7 @@ Result<MatterView> Matters::Get(const Principal& who, std::int64_t id) {
       view.deadlines.push_back(std::move(md));
     }
     view.links = TRY(store::ListLinks(conn, id));
-    for (const auto& f : TRY(store::ListMatterFiles(conn, id))) {
-      MatterFile file{f.evidence_id, f.field, {}, {}, 0, f.added_at};
-      if (auto e = TRY(store::FindEvidence(conn, f.evidence_id))) {
-        file.filename = e->filename;
-        file.sm3 = e->sm3;
-        file.size = e->size;
-      }
-      view.files.push_back(std::move(file));
-    }
+    view.files = TRY(FilesOf(conn, id));
     if (who.unit_id != 0) view.relations = TRY(store::RelationsOf(conn, id, who.unit_id));
     if (def != nullptr && who.unit_id != 0) {
       workflow::Actor actor;
@@ -995,10 +1006,8 @@ Result<MatterTimeline> Matters::Timeline(const Principal& who, std::int64_t id,
       out.unit_names[*e.actor_unit_id] = unit ? unit->name : std::string();
     }
     if (files) {
-      for (const auto& f : TRY(store::ListMatterFiles(conn, id))) {
-        if (auto e = TRY(store::FindEvidence(conn, f.evidence_id))) {
-          out.file_ids.emplace(e->sm3, f.evidence_id);
-        }
+      for (const MatterFile& f : TRY(FilesOf(conn, id))) {
+        if (!f.sm3.empty()) out.file_ids.emplace(f.sm3, f.evidence_id);
       }
     }
     if (out.events.empty()) return core::Ok();

@@ -51,28 +51,28 @@ json::value DeadlineStatusAt(const std::optional<std::int64_t>& due, const Momen
 // The fields of a matter as every view shows them.
 json::object MatterSummary(const workflow::Registry& registry, const store::MatterRecord& m,
                            const Moment& at) {
-  const std::int64_t now_ms = at.now_ms;
   const workflow::Definition* def = registry.Find(m.kind);
   const workflow::StateDef* state = def ? def->FindState(m.state) : nullptr;
-  return json::object{{"id", m.id},
-                      {"kind", m.kind},
-                      {"kind_label", def ? json::value(def->labels.zh) : json::value(m.kind)},
-                      {"number", m.number},
-                      {"title", m.title},
-                      {"state", m.state},
-                      {"state_label", state ? json::value(state->labels.zh) : json::value(m.state)},
-                      {"state_category", state ? json::value(state->category) : json::value("")},
-                      {"owner_unit_id", m.owner_unit_id},
-                      {"region_code", m.region_code},
-                      {"domain", m.domain},
-                      {"subject_id", OptInt(m.subject_id)},
-                      {"amount_fen", OptInt(m.amount_fen)},
-                      {"created_at", core::FormatIsoUtc(m.created_at)},
-                      {"updated_at", core::FormatIsoUtc(m.updated_at)},
-                      {"next_deadline_at", OptTime(m.next_deadline_at)},
-                      {"overdue", m.next_deadline_at.has_value() && *m.next_deadline_at <= now_ms},
-                      {"deadline_status", DeadlineStatusAt(m.next_deadline_at, at)},
-                      {"version", m.version}};
+  return json::object{
+      {"id", m.id},
+      {"kind", m.kind},
+      {"kind_label", def ? json::value(def->labels.zh) : json::value(m.kind)},
+      {"number", m.number},
+      {"title", m.title},
+      {"state", m.state},
+      {"state_label", state ? json::value(state->labels.zh) : json::value(m.state)},
+      {"state_category", state ? json::value(state->category) : json::value("")},
+      {"owner_unit_id", m.owner_unit_id},
+      {"region_code", m.region_code},
+      {"domain", m.domain},
+      {"subject_id", OptInt(m.subject_id)},
+      {"amount_fen", OptInt(m.amount_fen)},
+      {"created_at", core::FormatIsoUtc(m.created_at)},
+      {"updated_at", core::FormatIsoUtc(m.updated_at)},
+      {"next_deadline_at", OptTime(m.next_deadline_at)},
+      {"overdue", m.next_deadline_at.has_value() && *m.next_deadline_at <= at.now_ms},
+      {"deadline_status", DeadlineStatusAt(m.next_deadline_at, at)},
+      {"version", m.version}};
 }
 
 json::value DeadlineJson(const domain::MatterDeadline& d) {
@@ -462,9 +462,9 @@ void AddMatterRoutes(Router& router, const Services& services, const ApiOptions&
                 auto timeline =
                     TRY(matters->Timeline(*r.principal, id, before, limit, MetaOf(r), action));
                 json::array items;
-                for (const auto& e : timeline.events)
+                for (const auto& e : timeline.events) {
                   items.push_back(TimelineEventJson(e, timeline));
-
+                }
                 return JsonResponse(
                     200, json::object{
                              {"items", std::move(items)},

@@ -61,17 +61,6 @@ export const PNG = Buffer.from(
   'base64',
 )
 
-/** The unit of a demo account, from its sign-in answer. */
-export async function unitOf(username) {
-  const res = await fetch(`${BASE_URL}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password: DEMO_PASSWORD }),
-  })
-  if (res.status !== 200) throw new Error(`sign-in of ${username}: HTTP ${res.status}`)
-  return (await res.json()).user.unit
-}
-
 /**
  * A signed-in API session of a demo account, for setting up what a test then checks in the
  * browser: `call(method, path, body, version)` sends JSON with the session cookie, the CSRF
@@ -101,6 +90,11 @@ export async function apiSession(username) {
     return text ? JSON.parse(text) : null
   }
   return { user, call }
+}
+
+/** The unit of a demo account, from its sign-in answer. */
+export async function unitOf(username) {
+  return (await apiSession(username)).user.unit
 }
 
 /** Signs `page` in as the demo account `username` and waits for the home page. */

@@ -1,13 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { RouterLinkStub, flushPromises, mount } from '@vue/test-utils'
-import { createPinia, setActivePinia } from 'pinia'
-import ElementPlus from 'element-plus'
-import { i18n } from '@/i18n'
+import { RouterLinkStub } from '@vue/test-utils'
 import type { Matter, Me } from '@/api/types'
 import { clearWorkflowsCache } from '@/composables/useWorkflows'
-import { useAuthStore } from '@/stores/auth'
 import { sampleMe } from '@/test/fixtures'
-import { json, mockFetch, type Call } from '@/test/fetchMock'
+import { mountLayout } from '@/test/mountLayout'
 import { actionEvent, meetingItemDef, procedureMatter, units } from '@/test/procedures'
 import { layoutFor } from './layouts'
 import MeetingItemLayout from './MeetingItemLayout.vue'
@@ -64,23 +60,13 @@ const reports = [
 ]
 
 async function mountAs(me: Me, matter: Matter, events = reports) {
-  mockFetch((call: Call) => {
-    if (call.url.startsWith('/api/v1/workflows'))
-      return json(200, { workflows: [meetingItemDef()] })
-    if (call.url.startsWith('/api/v1/dicts/')) return json(200, { items: [] })
-    if (call.url.includes('/timeline')) return json(200, { items: events, next_cursor: null })
-    return json(404, {})
+  const mounted = await mountLayout(MeetingItemLayout, {
+    def: meetingItemDef(),
+    matter,
+    me,
+    events,
   })
-  const pinia = createPinia()
-  setActivePinia(pinia)
-  useAuthStore().setSession(me)
-  const wrapper = mount(MeetingItemLayout, {
-    props: { def: meetingItemDef(), matter },
-    global: { plugins: [pinia, i18n, ElementPlus], stubs: { RouterLink: RouterLinkStub } },
-    attachTo: document.body,
-  })
-  await flushPromises()
-  return wrapper
+  return mounted.wrapper
 }
 
 const police = sampleMe({ unit: { id: 6, name: '湖州市公安局', type: 'public_security' } })

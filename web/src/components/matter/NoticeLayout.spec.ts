@@ -1,13 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { flushPromises, mount } from '@vue/test-utils'
-import { createPinia, setActivePinia } from 'pinia'
-import ElementPlus from 'element-plus'
-import { i18n } from '@/i18n'
+import { flushPromises } from '@vue/test-utils'
 import type { Matter, Me } from '@/api/types'
 import { clearWorkflowsCache } from '@/composables/useWorkflows'
-import { useAuthStore } from '@/stores/auth'
 import { sampleMe } from '@/test/fixtures'
-import { json, mockFetch, type Call } from '@/test/fetchMock'
+import { mountLayout } from '@/test/mountLayout'
 import { actionEvent, noticeDef, procedureMatter, units } from '@/test/procedures'
 import NoticeLayout from './NoticeLayout.vue'
 
@@ -36,23 +32,9 @@ const policeRead = actionEvent('read', units.police.unit_id, 'hzga_officer', {
 let timelineUrls: string[] = []
 
 async function mountAs(me: Me, matter: Matter, events = [policeRead]) {
-  const { calls } = mockFetch((call: Call) => {
-    if (call.url.startsWith('/api/v1/workflows')) return json(200, { workflows: [noticeDef()] })
-    if (call.url.startsWith('/api/v1/dicts/')) return json(200, { items: [] })
-    if (call.url.includes('/timeline')) return json(200, { items: events, next_cursor: null })
-    return json(404, {})
-  })
-  const pinia = createPinia()
-  setActivePinia(pinia)
-  useAuthStore().setSession(me)
-  const wrapper = mount(NoticeLayout, {
-    props: { def: noticeDef(), matter },
-    global: { plugins: [pinia, i18n, ElementPlus] },
-    attachTo: document.body,
-  })
-  await flushPromises()
-  timelineUrls = calls.filter((c) => c.url.includes('/timeline')).map((c) => c.url)
-  return wrapper
+  const mounted = await mountLayout(NoticeLayout, { def: noticeDef(), matter, me, events })
+  timelineUrls = mounted.timelineUrls
+  return mounted.wrapper
 }
 
 const sender = sampleMe({ unit: { id: 7, name: '湖州市生态环境局', type: 'ecology_environment' } })
