@@ -457,12 +457,18 @@ class Verifier {
 
   // Everything that needs the snapshot. Sets report_.problem on failure.
   core::Status VerifyEvents(store::Conn& conn) {
-    auto hash_name = TRY(store::GetSetting(conn, kHashSetting));
+    // The setting as text, read out of the optional at once (GCC 12 at -O3
+    // wrongly warns that a string built from the optional's bytes later on
+    // may read them uninitialised).
+    std::optional<std::string> hash_name;
+    if (auto setting = TRY(store::GetSetting(conn, kHashSetting))) {
+      hash_name.emplace(reinterpret_cast<const char*>(setting->data()), setting->size());
+    }
     auto last = TRY(store::LastEvent(conn));
     total_ = last ? static_cast<std::uint64_t>(std::max<std::int64_t>(last->first, 0)) : 0;
     report_.tree_size = total_;
     if (hash_name) {
-      auto algorithm = ParseHashAlgorithm(std::string(hash_name->begin(), hash_name->end()));
+      auto algorithm = ParseHashAlgorithm(*hash_name);
       if (!algorithm.ok()) {
         return Fail({.defect = Defect::kBadHashSetting,
                      .message = "记录的哈希算法设置 record.hash 已损坏，无法验证"});
